@@ -132,12 +132,11 @@ def simulate_study(n: int, seed: int = 1, truth: Truth | None = None,
     for scale in OUTCOME_SCALES:
         mu = (4.0 + truth.manager.get(scale, 0) * (t_m - 0.5)
               + truth.partner.get(scale, 0) * (t_p - 0.5)
-              + truth.interaction.get(scale, 0) * (t_m - 0.5) * (t_p - 0.5) * 4 / 4
+              + truth.interaction.get(scale, 0) * (t_m - 0.5) * (t_p - 0.5)
               + 0.3 * psm_trait + general + rng.normal(0, 0.6, n))
         for item in SCALES[scale]:
             df[item] = np.clip(np.rint(mu + rng.normal(0, 0.8, n)), 1, 7).astype(int)
         df[scale] = np.nan
-    # Interaction of +-1/2 codes is (+-1/4); scale it so the contrast equals the truth.
     mc_ok = rng.random((n, 2)) < 0.85
     df["mc_manager"] = np.where(mc_ok[:, 0], manager, rng.choice(["trust", "control", "dont_know"], size=n))
     df["mc_partner"] = np.where(mc_ok[:, 1], partner, rng.choice(["same", "other", "dont_know"], size=n))

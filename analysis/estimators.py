@@ -1,0 +1,423 @@
+"""Estimators of the effects table: each returns rows of DESIGN.md's effects schema.
+
+Degrees of freedom (documented because references differ):
+
+* ``difference_in_means``: Welch-Satterthwaite df (as estimatr's ``difference_in_means``);
+  its standard error is Neyman's, which equals HC2 for a difference in means.
+* ``lin``, ``factorial``, ``fixed_effects``: HC2 standard errors with the classical
+  residual df n - k (as estimatr's ``lm_robust`` / ``lm_lin``).
+* ``block_weighted``: N - 2J for a two-arm factor and N - 4J for the interaction
+  (J = programmes pooled), as estimatr's blocked ``difference_in_means``.
+
+Intervals and p-values use the t distribution with that df. A row that cannot be
+estimated (an arm with fewer than two people, too few people for the covariates) keeps
+its place with NaN numbers and a reason in ``note``; it is never silently dropped.
+
+References
+----------
+Lin, W. (2013). Agnostic notes on regression adjustments to experimental data.
+  Annals of Applied Statistics 7(1), 295-318.
+MacKinnon, J. G. & White, H. (1985). Some heteroskedasticity-consistent covariance
+  matrix estimators with improved finite sample properties. J. Econometrics 29, 305-325.
+Gerber, A. S. & Green, D. P. (2012). Field Experiments, ch. 3-4 (blocked designs).
+Hedges, L. V. & Olkin, I. (1985). Statistical Methods for Meta-Analysis, ch. 5.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .contract import EFFECT_COLUMNS, EFFECT_PROGRAMMES, FACTORS, INTERACTION
+
+ALPHA = 0.05
+
+
+# ---------------------------------------------------------------- small numeric cores
+def welch(y1: np.ndarray, y0: np.ndarray) -> tuple[float, float, float]:
+    """Difference in means with Neyman (= HC2) standard error and Welch df.
+
+    Returns
+    -------
+    estimate, std_error, df : float
+        NaN when either group has fewer than two observations.
+
+    Examples
+    --------
+    >>> g1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
+    >>> g2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
+    >>> est, se, df = welch(np.array(g2), np.array(g1))
+    >>> round(est, 2), round(se, 7)
+    (1.58, 0.849091)
+    """
+    n1, n0 = len(y1), len(y0)
+    if n1 < 2 or n0 < 2:
+        return np.nan, np.nan, np.nan
+    v1, v0 = np.var(y1, ddof=1) / n1, np.var(y0, ddof=1) / n0
+    se = float(np.sqrt(v1 + v0))
+    denom = v1**2 / (n1 - 1) + v0**2 / (n0 - 1)
+    df = float((v1 + v0) ** 2 / denom) if denom > 0 else np.nan
+    return float(np.mean(y1) - np.mean(y0)), se, df
+
+
+def ols_hc2(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """OLS coefficients with the HC2 covariance matrix.
+
+    Returns
+    -------
+    beta : ndarray
+    cov : ndarray
+        HC2: (X'X)^-1 X' diag(e_i^2 / (1 - h_ii)) X (X'X)^-1.
+    df_resid : int
+        n - k, the classical residual degrees of freedom.
+    """
+    n, k = X.shape
+    q, r = np.linalg.qr(X)
+    beta = np.linalg.solve(r, q.T @ y)
+    resid = y - X @ beta
+    h = np.einsum("ij,ij->i", q, q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = resid**2 / (1.0 - h)
+    rinv = np.linalg.inv(r)
+    bread = rinv @ rinv.T  # (X'X)^-1
+    meat = (X * w[:, None]).T @ X
+    cov = bread @ meat @ bread
+    return beta, cov, n - k
+
+
+def full_rank_columns(X: np.ndarray, tol: float = 1e-9) -> list[int]:
+    """Indices of a maximal set of linearly independent columns, left to right."""
+    keep: list[int] = []
+    for j in range(X.shape[1]):
+        trial = X[:, keep + [j]]
+        if np.linalg.matrix_rank(trial, tol=tol * max(1.0, np.abs(trial).max())) == len(keep) + 1:
+            keep.append(j)
+    return keep
+
+
+def hedges_g(y1: np.ndarray, y0: np.ndarray, alpha: float = ALPHA) -> tuple[float, float, float]:
+    """Hedges' g with its interval (unrounded).
+
+    g = J * (mean1 - mean0) / s_pooled, J = 1 - 3 / (4 (n1 + n0) - 9); the interval is
+    g +- t_{n1+n0-2} * sqrt((n1 + n0) / (n1 n0) + g^2 / (2 (n1 + n0))) (Hedges & Olkin
+    1985; the formula of pingouin's ``compute_esci``, without its rounding).
+    """
+    n1, n0 = len(y1), len(y0)
+    if n1 < 2 or n0 < 2:
+        return np.nan, np.nan, np.nan
+    sp = np.sqrt(((n1 - 1) * np.var(y1, ddof=1) + (n0 - 1) * np.var(y0, ddof=1)) / (n1 + n0 - 2))
+    if sp == 0:
+        return np.nan, np.nan, np.nan
+    g = (1 - 3 / (4 * (n1 + n0) - 9)) * (np.mean(y1) - np.mean(y0)) / sp
+    se = np.sqrt((n1 + n0) / (n1 * n0) + g**2 / (2 * (n1 + n0)))
+    crit = stats.t.ppf(1 - alpha / 2, n1 + n0 - 2)
+    return float(g), float(g - crit * se), float(g + crit * se)
+
+
+def make_row(outcome: str, factor: str, programme: str, estimator: str, estimate: float,
+             std_error: float, df: float, n_treated: int, n_control: int,
+             alpha: float = ALPHA, g: tuple[float, float, float] = (np.nan,) * 3,
+             note: str = "") -> dict:
+    """One effects row: t interval and two-sided t p-value from estimate, SE and df."""
+    ok = np.isfinite(estimate) and np.isfinite(std_error) and np.isfinite(df) and std_error > 0
+    if ok:
+        crit = stats.t.ppf(1 - alpha / 2, df)
+        lo, hi = estimate - crit * std_error, estimate + crit * std_error
+        p = float(2 * stats.t.sf(abs(estimate / std_error), df))
+    else:
+        lo = hi = p = np.nan
+        if not note:
+            note = "not estimable"
+        estimate = estimate if np.isfinite(estimate) and np.isfinite(std_error) else np.nan
+    return dict(outcome=outcome, factor=factor, programme=programme, estimator=estimator,
+                estimate=estimate, std_error=std_error if ok else np.nan, df=df if ok else np.nan,
+                ci_low=lo, ci_high=hi, p_value=p, p_adjusted=np.nan, adjustment="none",
+                n_treated=int(n_treated), n_control=int(n_control), hedges_g=g[0],
+                g_ci_low=g[1], g_ci_high=g[2], note=note)
+
+
+def rows_to_frame(rows: Iterable[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(list(rows), columns=list(EFFECT_COLUMNS))
+    return df.astype({"n_treated": "int64", "n_control": "int64"})
+
+
+# ---------------------------------------------------------------- data helpers
+def analysis_sample(tidy: pd.DataFrame) -> pd.DataFrame:
+    """Assigned, not withdrawn, in a programme with its own effects (intention to treat)."""
+    keep = (tidy["assigned"].fillna(False).astype(bool) & ~tidy["withdrawn"].fillna(False).astype(bool)
+            & tidy["programme"].isin(EFFECT_PROGRAMMES))
+    return tidy.loc[keep.to_numpy()]
+
+
+def treatment(df: pd.DataFrame, factor: str) -> np.ndarray:
+    """1 for the treated code of ``factor`` (trust; other), 0 for the control code."""
+    treated, _ = FACTORS[factor]
+    return (df[factor] == treated).to_numpy(dtype=float)
+
+
+def _arms(df: pd.DataFrame, outcome: str, factor: str):
+    y = df[outcome].to_numpy(dtype=float)
+    t = treatment(df, factor)
+    ok = np.isfinite(y) & df[factor].notna().to_numpy()
+    return y[ok & (t == 1)], y[ok & (t == 0)]
+
+
+def _small_note(n1: int, n0: int) -> str:
+    return f"not estimable: an arm has fewer than two people (treated {n1}, control {n0})"
+
+
+def _programmes(df: pd.DataFrame, programmes: Sequence[str] | None) -> list[str]:
+    return list(programmes) if programmes is not None else list(EFFECT_PROGRAMMES)
+
+
+# ---------------------------------------------------------------- estimators
+def difference_in_means(df: pd.DataFrame, outcome: str, factor: str,
+                        programmes: Sequence[str] | None = None, alpha: float = ALPHA
+                        ) -> pd.DataFrame:
+    """Difference in means (treated - control) per programme, Neyman/HC2 SE, Welch df.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy rows (typically :func:`analysis_sample`).
+    outcome : str
+        A numeric column (a scale score, or a 0/1 manipulation-check outcome).
+    factor : {'manager', 'partner'}
+
+    Returns
+    -------
+    DataFrame
+        Effects-schema rows, estimator ``difference_in_means``, with Hedges' g.
+    """
+    rows = []
+    for prog in _programmes(df, programmes):
+        y1, y0 = _arms(df[df["programme"] == prog], outcome, factor)
+        est, se, dof = welch(y1, y0)
+        note = _small_note(len(y1), len(y0)) if not np.isfinite(se) else ""
+        if np.isfinite(se) and se == 0:
+            note = "not estimable: no variation in the outcome"
+        rows.append(make_row(outcome, factor, prog, "difference_in_means", est, se, dof,
+                             len(y1), len(y0), alpha, hedges_g(y1, y0, alpha), note))
+    return rows_to_frame(rows)
+
+
+def covariate_matrix(df: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str]
+                     ) -> np.ndarray:
+    """Pre-treatment covariates as columns: numeric as is, categorical as indicators.
+
+    Missing values are filled with the column mean and flagged by an indicator
+    column (pre-treatment, so this keeps people without changing the estimand).
+    """
+    cols = []
+    for c in numeric:
+        x = df[c].to_numpy(dtype=float)
+        miss = ~np.isfinite(x)
+        if miss.all():
+            continue
+        x = np.where(miss, np.nanmean(x), x)
+        cols.append(x)
+        if miss.any():
+            cols.append(miss.astype(float))
+    for c in categorical:
+        s = df[c].astype("str").fillna("(missing)")
+        levels = sorted(s.unique())
+        for lev in levels[1:]:
+            cols.append((s == lev).to_numpy(dtype=float))
+    if not cols:
+        return np.empty((len(df), 0))
+    X = np.column_stack(cols)
+    X = X[:, X.std(axis=0) > 0]
+    return X
+
+
+def lin(df: pd.DataFrame, outcome: str, factor: str, numeric: Sequence[str],
+        categorical: Sequence[str] = (), programmes: Sequence[str] | None = None,
+        alpha: float = ALPHA) -> pd.DataFrame:
+    """Lin's (2013) covariate-adjusted estimate per programme, HC2 SE, df n - k.
+
+    Regresses the outcome on the treatment, the covariates centred at their programme
+    mean, and their interactions; the treatment coefficient is the adjusted ATE.
+    """
+    rows = []
+    for prog in _programmes(df, programmes):
+        d = df[(df["programme"] == prog) & df[outcome].notna() & df[factor].notna()]
+        t = treatment(d, factor)
+        y = d[outcome].to_numpy(dtype=float)
+        n1, n0 = int(t.sum()), int(len(t) - t.sum())
+        Xc = covariate_matrix(d, numeric, categorical)
+        Xc = Xc - Xc.mean(axis=0)
+        X = np.column_stack([np.ones(len(d)), t, Xc, Xc * t[:, None]])
+        if n1 < 2 or n0 < 2:
+            rows.append(make_row(outcome, factor, prog, "lin", np.nan, np.nan, np.nan, n1, n0,
+                                 alpha, note=_small_note(n1, n0)))
+            continue
+        keep = full_rank_columns(X) if X.shape[1] > 2 else [0, 1]
+        note = ""
+        if 1 not in keep:
+            rows.append(make_row(outcome, factor, prog, "lin", np.nan, np.nan, np.nan, n1, n0,
+                                 alpha, note="not estimable: treatment collinear with covariates"))
+            continue
+        if len(keep) < X.shape[1]:
+            note = f"dropped {X.shape[1] - len(keep)} collinear covariate columns"
+        X = X[:, keep]
+        if len(d) - X.shape[1] < 1:
+            rows.append(make_row(outcome, factor, prog, "lin", np.nan, np.nan, np.nan, n1, n0,
+                                 alpha, note="not estimable: fewer people than covariate columns"))
+            continue
+        beta, cov, dfr = ols_hc2(X, y)
+        rows.append(make_row(outcome, factor, prog, "lin", beta[1], np.sqrt(cov[1, 1]), dfr,
+                             n1, n0, alpha, note=note))
+    return rows_to_frame(rows)
+
+
+def _factorial_one(d: pd.DataFrame, outcome: str):
+    y = d[outcome].to_numpy(dtype=float)
+    m = treatment(d, "manager") - 0.5
+    p = treatment(d, "partner") - 0.5
+    X = np.column_stack([np.ones(len(d)), m, p, m * p])  # coefficient of m*p = the contrast
+    return X, y
+
+
+def factorial(df: pd.DataFrame, outcome: str, programmes: Sequence[str] | None = None,
+              alpha: float = ALPHA) -> pd.DataFrame:
+    """2x2 factorial OLS with +-1/2 coding, HC2 SE, df n - 4, per programme.
+
+    Rows for ``manager`` (trust - control averaged over partner), ``partner`` (other -
+    same averaged over manager) and ``manager:partner``: the manager effect with an
+    other-profession partner minus that with a same-profession partner.
+    """
+    rows = []
+    for prog in _programmes(df, programmes):
+        d = df[(df["programme"] == prog) & df[outcome].notna() & df["manager"].notna()
+               & df["partner"].notna()]
+        X, y = _factorial_one(d, outcome)
+        cells = [int(((X[:, 1] == a) & (X[:, 2] == b)).sum()) for a in (.5, -.5) for b in (.5, -.5)]
+        ns = {"manager": (int((X[:, 1] > 0).sum()), int((X[:, 1] < 0).sum())),
+              "partner": (int((X[:, 2] > 0).sum()), int((X[:, 2] < 0).sum())),
+              INTERACTION: (cells[0] + cells[3], cells[1] + cells[2])}
+        if min(cells) < 2:
+            for j, f in enumerate(("manager", "partner", INTERACTION), start=1):
+                rows.append(make_row(outcome, f, prog, "factorial", np.nan, np.nan, np.nan,
+                                     *ns[f], alpha, note=f"not estimable: a cell has fewer than "
+                                     f"two people (cells {cells})"))
+            continue
+        beta, cov, dfr = ols_hc2(X, y)
+        for j, f in enumerate(("manager", "partner", INTERACTION), start=1):
+            rows.append(make_row(outcome, f, prog, "factorial", beta[j], np.sqrt(cov[j, j]),
+                                 dfr, *ns[f], alpha))
+    return rows_to_frame(rows)
+
+
+def _per_programme(df: pd.DataFrame, outcome: str, factor: str, programmes: Sequence[str]):
+    """Per-programme estimate, Neyman variance and size; None where not estimable."""
+    out = {}
+    for prog in programmes:
+        d = df[df["programme"] == prog]
+        if factor == INTERACTION:
+            d = d[d[outcome].notna() & d["manager"].notna() & d["partner"].notna()]
+            X, y = _factorial_one(d, outcome)
+            groups = [y[(X[:, 1] == a) & (X[:, 2] == b)] for a in (.5, -.5) for b in (.5, -.5)]
+            if min(len(g) for g in groups) < 2:
+                out[prog] = None
+                continue
+            sign = np.array([1, -1, -1, 1])
+            est = float(sum(s * g.mean() for s, g in zip(sign, groups)))
+            var = float(sum(np.var(g, ddof=1) / len(g) for g in groups))
+            n1 = len(groups[0]) + len(groups[3])
+            out[prog] = (est, var, len(y), n1, len(y) - n1)
+        else:
+            y1, y0 = _arms(d, outcome, factor)
+            est, se, _ = welch(y1, y0)
+            out[prog] = None if not np.isfinite(se) else (est, se**2, len(y1) + len(y0), len(y1), len(y0))
+    return out
+
+
+def block_weighted(df: pd.DataFrame, outcome: str, factor: str,
+                   programmes: Sequence[str] | None = None, alpha: float = ALPHA
+                   ) -> pd.DataFrame:
+    """Pooled ATE across programmes, each weighted by its share of the sample.
+
+    estimate = sum_j (N_j / N) tau_j, SE = sqrt(sum_j (N_j / N)^2 V_j) with Neyman V_j;
+    df = N - 2J (N - 4J for the interaction). Equals the treatment coefficient and HC2
+    SE of the regression on treatment, centred programme dummies and their interactions.
+    Programmes that cannot be estimated are left out and named in ``note``.
+    """
+    progs = _programmes(df, programmes)
+    per = _per_programme(df, outcome, factor, progs)
+    used = {p: v for p, v in per.items() if v is not None}
+    left = [p for p, v in per.items() if v is None]
+    note = f"left out (an arm or cell with fewer than two people): {', '.join(left)}" if left else ""
+    if not used:
+        return rows_to_frame([make_row(outcome, factor, "pooled", "block_weighted", np.nan, np.nan,
+                                       np.nan, 0, 0, alpha, note=note or "not estimable")])
+    N = sum(v[2] for v in used.values())
+    w = {p: v[2] / N for p, v in used.items()}
+    est = sum(w[p] * v[0] for p, v in used.items())
+    se = np.sqrt(sum(w[p] ** 2 * v[1] for p, v in used.items()))
+    k = 4 if factor == INTERACTION else 2
+    return rows_to_frame([make_row(outcome, factor, "pooled", "block_weighted", est, se,
+                                   N - k * len(used), sum(v[3] for v in used.values()),
+                                   sum(v[4] for v in used.values()), alpha, note=note)])
+
+
+def fixed_effects(df: pd.DataFrame, outcome: str, factor: str,
+                  programmes: Sequence[str] | None = None, alpha: float = ALPHA
+                  ) -> pd.DataFrame:
+    """Robustness only: OLS of the outcome on treatment and programme dummies, HC2, df n - k.
+
+    Weights programmes by N_j p_j (1 - p_j), not by size, so it can differ from the
+    block-weighted estimate when the treated share varies across programmes.
+    """
+    progs = _programmes(df, programmes)
+    d = df[df["programme"].isin(progs) & df[outcome].notna() & df[factor].notna()]
+    t = treatment(d, factor)
+    n1, n0 = int(t.sum()), int(len(t) - t.sum())
+    present = [p for p in progs if (d["programme"] == p).any()]
+    if n1 < 2 or n0 < 2 or not present:
+        return rows_to_frame([make_row(outcome, factor, "pooled", "fixed_effects", np.nan,
+                                       np.nan, np.nan, n1, n0, alpha, note=_small_note(n1, n0))])
+    dummies = [(d["programme"] == p).to_numpy(dtype=float) for p in present[1:]]
+    X = np.column_stack([np.ones(len(d)), t, *dummies])
+    beta, cov, dfr = ols_hc2(X, d[outcome].to_numpy(dtype=float))
+    return rows_to_frame([make_row(outcome, factor, "pooled", "fixed_effects", beta[1],
+                                   np.sqrt(cov[1, 1]), dfr, n1, n0, alpha)])
+
+
+def heterogeneity(df: pd.DataFrame, outcome: str, factor: str,
+                  programmes: Sequence[str] | None = None) -> dict:
+    """Wald test (HC2) that the effect is the same in every programme.
+
+    With separate treatment effects per programme the HC2 covariance is diagonal with
+    the Neyman variances V_j, so the Wald statistic is Cochran's Q =
+    sum_j (tau_j - tau_bar)^2 / V_j (tau_bar inverse-variance weighted); F = Q / (J - 1)
+    on (J - 1, N - 2J) df (N - 4J for the interaction).
+
+    Returns
+    -------
+    dict
+        outcome, factor, programmes, Q, F, df1, df2, p_value, note.
+    """
+    progs = _programmes(df, programmes)
+    per = {p: v for p, v in _per_programme(df, outcome, factor, progs).items() if v is not None}
+    res = dict(outcome=outcome, factor=factor, programmes=" ".join(per), Q=np.nan, F=np.nan,
+               df1=np.nan, df2=np.nan, p_value=np.nan, note="")
+    J = len(per)
+    if J < 2:
+        res["note"] = "not estimable: fewer than two programmes with both arms"
+        return res
+    tau = np.array([v[0] for v in per.values()])
+    var = np.array([v[1] for v in per.values()])
+    if (var <= 0).any():
+        res["note"] = "not estimable: a programme has zero variance"
+        return res
+    wt = 1 / var
+    tbar = (wt * tau).sum() / wt.sum()
+    Q = float((wt * (tau - tbar) ** 2).sum())
+    N = sum(v[2] for v in per.values())
+    k = 4 if factor == INTERACTION else 2
+    df1, df2 = J - 1, N - k * J
+    F = Q / df1
+    res.update(Q=Q, F=F, df1=df1, df2=df2, p_value=float(stats.f.sf(F, df1, df2)))
+    return res
