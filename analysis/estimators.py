@@ -74,25 +74,36 @@ def ols_hc2(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         n - k, the classical residual degrees of freedom.
     """
     n, k = X.shape
-    q, r = np.linalg.qr(X)
-    beta = np.linalg.solve(r, q.T @ y)
+    bread = np.linalg.inv(X.T @ X)  # (X'X)^-1; callers drop collinear columns first
+    beta = bread @ (X.T @ y)
     resid = y - X @ beta
-    h = np.einsum("ij,ij->i", q, q)
+    h = np.einsum("ij,jk,ik->i", X, bread, X)
     with np.errstate(divide="ignore", invalid="ignore"):
         w = resid**2 / (1.0 - h)
-    rinv = np.linalg.inv(r)
-    bread = rinv @ rinv.T  # (X'X)^-1
     meat = (X * w[:, None]).T @ X
     cov = bread @ meat @ bread
     return beta, cov, n - k
 
 
-def full_rank_columns(X: np.ndarray, tol: float = 1e-9) -> list[int]:
-    """Indices of a maximal set of linearly independent columns, left to right."""
+def full_rank_columns(X: np.ndarray, tol: float = 1e-10) -> list[int]:
+    """Indices of a maximal set of linearly independent columns, left to right.
+
+    Works on the Gram matrix of the unit-scaled columns: column j is kept when its
+    squared residual on the kept columns exceeds ``tol`` (cheap for tall X).
+    """
+    norms = np.sqrt((X**2).sum(axis=0))
+    Xn = X / np.where(norms > 0, norms, 1.0)
+    G = Xn.T @ Xn
     keep: list[int] = []
     for j in range(X.shape[1]):
-        trial = X[:, keep + [j]]
-        if np.linalg.matrix_rank(trial, tol=tol * max(1.0, np.abs(trial).max())) == len(keep) + 1:
+        if norms[j] == 0:
+            continue
+        if keep:
+            g = G[np.ix_(keep, [j])]
+            resid = G[j, j] - float((g.T @ np.linalg.solve(G[np.ix_(keep, keep)], g))[0, 0])
+        else:
+            resid = G[j, j]
+        if resid > tol:
             keep.append(j)
     return keep
 
