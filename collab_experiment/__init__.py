@@ -1,0 +1,382 @@
+"""The vignette experiment: background → assignment → vignette → outcomes → checks → debrief.
+
+Thin oTree edge: texts come from `texts.py`, assignment from `assignment.py`, the export
+row from `tidy.py`. Field names are the data contract's (DESIGN.md).
+"""
+
+import json
+import random
+import time
+
+from otree.api import BaseConstants, BaseGroup, BasePlayer, BaseSubsession, models
+
+import settings
+from . import assignment, texts, tidy, withdrawal
+from .survey_page import SurveyPage, language_of
+
+doc = __doc__
+
+
+class C(BaseConstants):
+    NAME_IN_URL = "study"
+    PLAYERS_PER_GROUP = None
+    NUM_ROUNDS = 1
+
+
+class Subsession(BaseSubsession):
+    pass
+
+
+class Group(BaseGroup):
+    pass
+
+
+def _likert():
+    return models.IntegerField(choices=list(texts.LIKERT))
+
+
+def _choice(field, **kwargs):
+    return models.StringField(choices=list(texts.choice_labels(texts.MASTER, field)), **kwargs)
+
+
+class Player(BasePlayer):
+    # identity and flow
+    site = models.StringField(blank=True)
+    language = models.StringField(blank=True)
+    instrument_version = models.StringField(blank=True)
+    completed = models.BooleanField(initial=False)
+    withdrawn = models.BooleanField(initial=False)
+    withdrawal_code = models.StringField(blank=True)
+    timed_out_pages = models.StringField(blank=True)
+
+    # background (before treatment)
+    programme = _choice("programme")
+    year_of_study = models.IntegerField(choices=[1, 2, 3, 4])
+    campus = _choice("campus")
+    age_band = _choice("age_band")
+    gender = _choice("gender", blank=True)
+    municipal_experience = _choice("municipal_experience")
+    psm_1 = _likert()
+    psm_2 = _likert()
+    psm_3 = _likert()
+    attention = _likert()
+    attention_pass = models.BooleanField()
+
+    # design and its audit trail
+    manager = models.StringField(blank=True)
+    partner = models.StringField(blank=True)
+    partner_profession = models.StringField(blank=True)
+    stratum = models.StringField(blank=True)
+    block = models.IntegerField(blank=True)
+    block_position = models.IntegerField(blank=True)
+    block_size = models.IntegerField(blank=True)
+    assignment_probability = models.FloatField(blank=True)
+    assigned_at = models.StringField(blank=True)
+    assignment_version = models.StringField(blank=True)
+    item_order = models.LongStringField(blank=True)
+
+    # outcomes (1–7)
+    attract_1 = _likert()
+    attract_2 = _likert()
+    attract_3 = _likert()
+    attract_4 = _likert()
+    trust_1 = _likert()
+    trust_2 = _likert()
+    trust_3 = _likert()
+    trust_4 = _likert()
+    collab_1 = _likert()
+    collab_2 = _likert()
+    collab_3 = _likert()
+    collab_4 = _likert()
+    collab_5 = _likert()
+    autonomy_1 = _likert()
+    autonomy_2 = _likert()
+    autonomy_3 = _likert()
+
+    # manipulation checks (after the outcomes)
+    mc_manager = _choice("mc_manager")
+    mc_partner = _choice("mc_partner")
+    mc_manager_correct = models.BooleanField()
+    mc_partner_correct = models.BooleanField()
+
+    # timing
+    seconds_vignette = models.FloatField(blank=True)
+    seconds_total = models.FloatField(blank=True)
+
+
+def creating_session(subsession: Subsession):
+    config = subsession.session.config
+    problems = []
+    if str(config.get("site") or "") not in ("", "oslo", "aarhus", "other"):
+        problems.append(f"site must be oslo, aarhus, other or blank, not {config.get('site')!r}")
+    if config.get("language") not in texts.LANGUAGES:
+        problems.append(f"language must be one of {', '.join(texts.LANGUAGES)}, not {config.get('language')!r}")
+    if config.get("block_size") not in assignment.BLOCK_SIZES:
+        problems.append(f"block_size must be 4 or 8, not {config.get('block_size')!r}")
+    if problems:
+        raise ValueError("Session settings: " + "; ".join(problems))
+
+
+def _seed(session):
+    seed = str(session.config.get("seed") or "").strip()
+    return seed or None
+
+
+def _rng_for(player) -> random.Random:
+    """Presentation order randomness: cryptographic, or reproducible with the seed."""
+    seed = _seed(player.session)
+    if seed is None:
+        return random.SystemRandom()
+    return random.Random(f"{seed}:order:{player.participant.id_in_session}")
+
+
+def draw_item_orders(rng: random.Random) -> dict:
+    """Item order within each scale, and option order of the checks ("don't know" last)."""
+    orders = {}
+    for scale, items in texts.OUTCOME_SCALES.items():
+        items = list(items)
+        rng.shuffle(items)
+        orders[scale] = items
+    for field in ("mc_manager", "mc_partner"):
+        options = [o for o in texts.choice_labels(texts.MASTER, field) if o != texts.DONT_KNOW]
+        rng.shuffle(options)
+        orders[field] = [*options, texts.DONT_KNOW]
+    return orders
+
+
+def assign_player(player) -> None:
+    """Assign once: the state lives in the session, the audit trail on the player."""
+    if player.field_maybe_none("manager") or player.field_maybe_none("programme") is None:
+        return
+    session = player.session
+    state = session.vars.get("assignment") or assignment.new_state()
+    state, result = assignment.assign(
+        state,
+        player.programme,
+        block_size=int(session.config.get("block_size") or 4),
+        seed=_seed(session),
+    )
+    session.vars["assignment"] = state
+    for field in (
+        "manager", "partner", "partner_profession", "stratum", "block", "block_position",
+        "block_size", "assignment_probability", "assigned_at", "assignment_version",
+    ):
+        setattr(player, field, getattr(result, field))
+    player.item_order = tidy.item_order_json(draw_item_orders(_rng_for(player)))
+    player.withdrawal_code = withdrawal.new_code()
+
+
+def _consented(player) -> bool:
+    return bool(player.participant.vars.get("consented"))
+
+
+def _assigned(player) -> bool:
+    return _consented(player) and bool(player.field_maybe_none("manager"))
+
+
+def _orders(player) -> dict:
+    raw = player.field_maybe_none("item_order")
+    return json.loads(raw) if raw else {}
+
+
+# PAGES
+class AboutYou(SurveyPage):
+    form_model = "player"
+    title_key = "about_you"
+    stepper = True
+
+    @staticmethod
+    def get_form_fields(player):
+        fields = ["year_of_study", "campus", "age_band", "gender", "municipal_experience"]
+        if player.session.config.get("site"):
+            fields.remove("campus")  # the session fixes the site
+        return fields
+
+    @staticmethod
+    def is_displayed(player):
+        return _consented(player)
+
+    @staticmethod
+    def before_next_page(player, timeout_happened):
+        player.language = language_of(player.participant)
+        player.instrument_version = texts.load(player.language)["meta"]["instrument_version"]
+        player.site = player.session.config.get("site") or player.field_maybe_none("campus")
+
+
+class Motivation(SurveyPage):
+    form_model = "player"
+    form_fields = list(texts.MOTIVATION_ITEMS)
+    title_key = "motivation"
+    intro_key = "motivation_intro"
+    stepper = True
+
+    @staticmethod
+    def is_displayed(player):
+        return _consented(player)
+
+    @staticmethod
+    def before_next_page(player, timeout_happened):
+        attention = player.field_maybe_none("attention")
+        if attention is not None:
+            player.attention_pass = attention == texts.ATTENTION_PASS_VALUE
+
+
+class Programme(SurveyPage):
+    """The page that asks the programme; assignment happens once, right after it."""
+
+    form_model = "player"
+    form_fields = ["programme"]
+    title_key = "programme"
+
+    @staticmethod
+    def is_displayed(player):
+        return _consented(player)
+
+    @staticmethod
+    def before_next_page(player, timeout_happened):
+        if not timeout_happened:
+            assign_player(player)
+
+
+class Vignette(SurveyPage):
+    template_name = "collab_experiment/Vignette.html"
+    title_key = "vignette"
+
+    @staticmethod
+    def is_displayed(player):
+        return _assigned(player)
+
+    @staticmethod
+    def vars_for_template(player):
+        player.participant.vars.setdefault("vignette_shown_at", time.time())
+        return dict(
+            paragraphs=texts.vignette(
+                language_of(player.participant), player.programme, player.manager,
+                player.partner, player.partner_profession,
+            )
+        )
+
+    @staticmethod
+    def before_next_page(player, timeout_happened):
+        shown = player.participant.vars.get("vignette_shown_at")
+        if shown is not None and player.field_maybe_none("seconds_vignette") is None:
+            player.seconds_vignette = round(time.time() - shown, 1)
+
+
+class _Scale(SurveyPage):
+    """One outcome scale: its items in the student's recorded random order."""
+
+    form_model = "player"
+    intro_key = "outcomes_intro"
+    stepper = True
+    scale = ""
+
+    @classmethod
+    def _fields(cls, player):
+        return _orders(player).get(cls.scale) or list(texts.OUTCOME_SCALES[cls.scale])
+
+    @staticmethod
+    def is_displayed(player):
+        return _assigned(player)
+
+
+def _scale_page(name, scale):
+    # get_form_fields must be a plain function of the player (oTree calls it unbound).
+    page = type(name, (_Scale,), dict(scale=scale, title_key=scale))
+    page.get_form_fields = staticmethod(lambda player: page._fields(player))
+    return page
+
+
+Attractiveness = _scale_page("Attractiveness", "attractiveness")
+TrustManager = _scale_page("TrustManager", "trust_manager")
+Collaboration = _scale_page("Collaboration", "collaboration")
+Autonomy = _scale_page("Autonomy", "autonomy")
+
+
+class Checks(SurveyPage):
+    form_model = "player"
+    form_fields = ["mc_manager", "mc_partner"]
+    title_key = "checks"
+    stepper = True
+
+    @staticmethod
+    def is_displayed(player):
+        return _assigned(player)
+
+    @staticmethod
+    def option_orders(player):
+        orders = _orders(player)
+        return {f: orders[f] for f in ("mc_manager", "mc_partner") if f in orders}
+
+    @staticmethod
+    def before_next_page(player, timeout_happened):
+        if player.field_maybe_none("mc_manager") is not None:
+            player.mc_manager_correct = player.mc_manager == player.manager
+        if player.field_maybe_none("mc_partner") is not None:
+            player.mc_partner_correct = player.mc_partner == player.partner
+        player.completed = True
+        started = player.participant.vars.get("started_at")
+        if started is not None:
+            player.seconds_total = round(time.time() - started, 1)
+
+
+class Debrief(SurveyPage):
+    template_name = "collab_experiment/Debrief.html"
+    title_key = "debrief"
+
+    @staticmethod
+    def is_displayed(player):
+        return _assigned(player)
+
+    @staticmethod
+    def vars_for_template(player):
+        t = texts.load(language_of(player.participant))
+        return dict(code_use=t["debrief"]["code_use"].format(**settings.STUDY))
+
+
+class Finished(SurveyPage):
+    """The one neutral end page for everyone, whether they finished or declined."""
+
+    template_name = "collab_experiment/Finished.html"
+    title_key = "finished"
+
+
+page_sequence = [
+    AboutYou, Motivation, Programme, Vignette,
+    Attractiveness, TrustManager, Collaboration, Autonomy,
+    Checks, Debrief, Finished,
+]
+
+
+def custom_export(players):
+    """The tidy table of the data contract, one row per participant who opened a link."""
+    yield tidy.EXPORT_COLUMNS
+    for player in players:
+        participant = player.participant
+        session = player.session
+        fields = {name: player.field_maybe_none(name) for name in _PLAYER_EXPORT_FIELDS}
+        row = tidy.tidy_row(
+            fields,
+            dict(
+                code=participant.code,
+                consented=participant.vars.get("consented"),
+                language=participant.vars.get("language"),
+                last_page=participant._current_page_name,
+                timed_out_pages=participant.vars.get("timed_out_pages"),
+                is_bot=participant._is_bot,
+                consent_version=participant.vars.get("consent_version"),
+            ),
+            dict(
+                code=session.code,
+                is_demo=session.is_demo,
+                site=session.config.get("site"),
+                language=session.config.get("language"),
+            ),
+        )
+        yield [row[c] for c in tidy.EXPORT_COLUMNS]
+
+
+_PLAYER_EXPORT_FIELDS = [
+    name for name in tidy.EXPORT_COLUMNS
+    if hasattr(Player, name)
+]

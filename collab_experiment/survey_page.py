@@ -1,0 +1,107 @@
+"""The oTree edge shared by both apps: a page class that speaks the student's language.
+
+Every participant-facing string comes from the instrument texts (`texts.py`), form
+errors included: oTree's own messages are English-only, so any field error that is not
+already one of ours is shown as the localised "please choose one of the answers".
+A page answered by the admin's "advance slowest participants" stores no answers and
+is recorded in `timed_out_pages` instead, so a forced page never looks answered.
+"""
+
+from __future__ import annotations
+
+from otree.api import Page
+
+from . import texts
+
+LIKERT_VALUES = [str(v) for v in texts.LIKERT]
+
+
+def language_of(participant) -> str:
+    return texts.normalise_language(participant.vars.get("language"))
+
+
+def question_view(language: str, field: str, value, error: str | None, order=None) -> dict:
+    """Everything a template needs to draw one question as a labelled radio group."""
+    labels = texts.choice_labels(language, field)
+    values = list(order) if order else list(labels)
+    current = "" if value is None else str(value)
+    return dict(
+        name=field,
+        legend=texts.question_label(language, field),
+        likert=values == LIKERT_VALUES,
+        error=error,
+        options=[
+            dict(value=v, label=labels[v], checked=(v == current), id=f"id_{field}_{v}")
+            for v in values
+        ],
+    )
+
+
+class SurveyPage(Page):
+    """A form page drawn from the instrument texts in the participant's language.
+
+    Subclasses set `title_key` (a key of `pages` in the texts) and may set
+    `intro_key`, `stepper` (one item at a time, the whole group sent at once) and
+    `option_orders(player)` for questions whose options are shown in a random order.
+    """
+
+    template_name = "global/Questions.html"
+    title_key = ""
+    intro_key = ""
+    stepper = False
+
+    @staticmethod
+    def option_orders(player) -> dict:
+        return {}
+
+    def get_context_data(self, **context):
+        context = super().get_context_data(**context)
+        language = language_of(self.participant)
+        t = texts.load(language)
+        form = context.get("form")
+        errors = dict(getattr(form, "errors", None) or {})
+        ours = set(t["ui"].values())
+        orders = type(self).option_orders(self.player) or {}
+        questions = []
+        for field in self._get_form_fields():
+            if field not in t["questions"]:
+                continue  # drawn by the page's own template (e.g. consent buttons)
+            field_errors = errors.get(field) or []
+            error = None
+            if field_errors:
+                error = field_errors[0] if field_errors[0] in ours else t["ui"]["error_choose"]
+            value = form[field].data if form is not None and field in form else None
+            questions.append(question_view(language, field, value, error, orders.get(field)))
+        non_field = getattr(form, "non_field_error", None)
+        context.update(
+            t=t,
+            lang=language,
+            questions=questions,
+            has_errors=bool(errors) or bool(non_field),
+            non_field_error=non_field if non_field in ours else None,
+            page_title=t["pages"].get(self.title_key, "") if self.title_key else "",
+            page_intro=t["pages"].get(self.intro_key, "") if self.intro_key else "",
+            stepper=self.stepper and len(questions) > 1,
+            step_text=t["ui"]["step"].format(
+                step=self._index_in_pages, total=self.participant._max_page_index
+            ),
+            item_of=t["ui"]["item_of"],
+            socket_url=self.socket_url(),
+        )
+        return context
+
+    def _process_auto_submitted_form(self, form, obj):
+        # oTree would store the empty form's defaults as answers; store nothing and
+        # record the page as forced instead.
+        record_forced_page(self.player, type(self).__name__)
+
+
+def record_forced_page(player, page_name: str) -> None:
+    """Append a page name to the participant's `timed_out_pages` (comma-separated)."""
+    participant = player.participant
+    pages = [p for p in (participant.vars.get("timed_out_pages") or "").split(",") if p]
+    if page_name not in pages:
+        pages.append(page_name)
+    participant.vars["timed_out_pages"] = ",".join(pages)
+    if hasattr(type(player), "timed_out_pages"):
+        player.timed_out_pages = participant.vars["timed_out_pages"]

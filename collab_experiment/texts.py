@@ -1,0 +1,93 @@
+"""The instrument's participant-facing texts: one JSON file per language, same keys.
+
+Plain Python, no oTree, so the analysis (codebook) and the tests read the very texts
+students see. English is the master; a file whose `meta.reviewed` is false has not yet
+been checked by a native speaker (shown to researchers in the admin, never to students).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import pathlib
+
+INSTRUMENT_DIR = pathlib.Path(__file__).resolve().parent / "instrument"
+LANGUAGES = ("nb", "da", "en")
+MASTER = "en"
+
+# Scales of the instrument, in the order they are shown; items within a scale are
+# shown in a random order per student, recorded in `item_order`.
+OUTCOME_SCALES = {
+    "attractiveness": ("attract_1", "attract_2", "attract_3", "attract_4"),
+    "trust_manager": ("trust_1", "trust_2", "trust_3", "trust_4"),
+    "collaboration": ("collab_1", "collab_2", "collab_3", "collab_4", "collab_5"),
+    "autonomy": ("autonomy_1", "autonomy_2", "autonomy_3"),
+}
+# The attention item stands among the motivation items (second-to-last, fixed order).
+MOTIVATION_ITEMS = ("psm_1", "psm_2", "attention", "psm_3")
+ATTENTION_PASS_VALUE = 3  # "Slightly disagree"
+LIKERT = tuple(range(1, 8))
+DONT_KNOW = "dont_know"
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, object]:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+@functools.cache
+def load(language: str) -> dict:
+    """The texts of one language, checked to have exactly the master's keys."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}; expected one of {LANGUAGES}")
+    texts = json.loads((INSTRUMENT_DIR / f"{language}.json").read_text(encoding="utf-8"))
+    if language != MASTER:
+        missing, extra = key_differences(texts, load(MASTER))
+        if missing or extra:
+            raise ValueError(
+                f"instrument/{language}.json does not match en.json: "
+                f"missing {sorted(missing)}, extra {sorted(extra)}"
+            )
+    return texts
+
+
+def key_differences(texts: dict, master: dict) -> tuple[set[str], set[str]]:
+    """Keys the master has and `texts` lacks, and keys only `texts` has."""
+    ours, theirs = set(_flatten(texts)), set(_flatten(master))
+    return theirs - ours, ours - theirs
+
+
+def normalise_language(code: str | None, default: str = MASTER) -> str:
+    code = (code or "").strip().lower()
+    return code if code in LANGUAGES else default
+
+
+def choice_labels(language: str, field: str) -> dict[str, str]:
+    """Answer value → label for a question, Likert scales included."""
+    texts = load(language)
+    question = texts["questions"][field]
+    if "choices" in question:
+        return dict(question["choices"])
+    return dict(texts["scales"][question["scale"]])
+
+
+def question_label(language: str, field: str) -> str:
+    return load(language)["questions"][field]["label"]
+
+
+def vignette(language: str, programme: str, manager: str, partner: str, partner_profession: str) -> list[str]:
+    """The vignette as paragraphs, for one student's programme and cell."""
+    v = load(language)["vignette"]
+    partner_text = v["partner"][partner].format(profession=v["professions"][partner_profession])
+    return [
+        v["frame"].format(role=v["roles"][programme]),
+        v["manager"][manager],
+        v["case"] + " " + partner_text,
+        v["closing"],
+    ]

@@ -1,0 +1,90 @@
+"""oTree settings for the classroom vignette experiment.
+
+Everything a deployment changes lives here or in the environment: the session
+configurations an instructor picks from, the rooms, and the study's contact details
+shown on the consent page. Secrets come only from the environment.
+"""
+
+from os import environ
+
+SESSION_CONFIG_DEFAULTS = dict(
+    real_world_currency_per_point=1.00,
+    participation_fee=0.00,
+    doc="",
+    # site: oslo / aarhus / other, or blank to ask each student for their campus.
+    site="",
+    # language: nb / da / en; students can switch on the first page.
+    language="nb",
+    # block_size: 4 (cells differ by at most one at every moment) or 8.
+    block_size=4,
+    # seed: blank = cryptographic randomness; any text = reproducible (demos), recorded.
+    seed="",
+)
+
+SESSION_CONFIGS = [
+    dict(
+        name="classroom",
+        display_name="Classroom: trust-based management vignette (2×2)",
+        app_sequence=["consent", "collab_experiment"],
+        num_demo_participants=4,
+        doc="""
+        One session per class. Settings: <b>site</b> (oslo / aarhus / other, or blank to
+        ask the campus), <b>language</b> (nb / da / en), <b>block_size</b> (4 or 8),
+        <b>seed</b> (blank = cryptographic randomness).
+        """,
+    ),
+    dict(
+        name="demo",
+        display_name="Demo: try the student's path (English, seeded)",
+        app_sequence=["consent", "collab_experiment"],
+        num_demo_participants=8,
+        language="en",
+        site="oslo",
+        seed="demo",
+        doc="For trying the survey; demo sessions are dropped by the analysis.",
+    ),
+]
+
+# Shown on the consent page and in its full letter. One place, not in templates.
+STUDY = dict(
+    controller=environ.get("STUDY_CONTROLLER", "OsloMet – Oslo Metropolitan University"),
+    partners=environ.get("STUDY_PARTNERS", "Aarhus University"),
+    project_leader=environ.get("STUDY_PROJECT_LEADER", "the project leader"),
+    contact_email=environ.get("STUDY_CONTACT_EMAIL", "trust-study@example.org"),
+    dpo=environ.get("STUDY_DPO", "the institution's data protection officer (personvernombud@example.org)"),
+    authority=environ.get("STUDY_AUTHORITY", "the national data protection authority"),
+    storage=environ.get("STUDY_STORAGE", "on the institution's secure research server"),
+    deletion_date=environ.get("STUDY_DELETION_DATE", "31 December 2030"),
+    reference=environ.get("STUDY_REFERENCE", "REF-2026-000"),
+)
+
+PARTICIPANT_FIELDS = [
+    "language",  # the language the student reads in (switchable on the first page)
+    "consented",
+    "started_at",  # epoch seconds when the consent page was first shown
+    "vignette_shown_at",
+    "timed_out_pages",  # pages the admin forced forward; nothing is stored for them
+]
+SESSION_FIELDS = []
+
+ROOMS = [
+    dict(name="oslo", display_name="Oslo lecture hall"),
+    dict(name="aarhus", display_name="Aarhus lecture hall"),
+    dict(name="class", display_name="Any class"),
+]
+
+# Keep 'en': oTree's WTForms has no Danish locale, and every participant-facing
+# string (errors and buttons included) comes from the project's own texts anyway.
+LANGUAGE_CODE = "en"
+REAL_WORLD_CURRENCY_CODE = "NOK"
+USE_POINTS = True
+
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = environ.get("OTREE_ADMIN_PASSWORD")
+
+DEMO_PAGE_INTRO_HTML = """
+Classroom vignette experiment on trust-based management. Use <b>demo</b> to walk
+the student's path; create <b>classroom</b> sessions in a room for real classes.
+"""
+
+SECRET_KEY = environ.get("OTREE_SECRET_KEY", "dev-only-not-secret")
