@@ -362,7 +362,8 @@ def block_weighted(df: pd.DataFrame, outcome: str, factor: str,
     note = f"left out (an arm or cell with fewer than two people): {', '.join(left)}" if left else ""
     if not used:
         return rows_to_frame([make_row(outcome, factor, "pooled", "block_weighted", np.nan, np.nan,
-                                       np.nan, 0, 0, alpha, note=note or "not estimable")])
+                                       np.nan, 0, 0, alpha, note="not estimable: no programme with "
+                                       "two or more people in each arm")])
     N = sum(v[2] for v in used.values())
     w = {p: v[2] / N for p, v in used.items()}
     est = sum(w[p] * v[0] for p, v in used.items())

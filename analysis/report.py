@@ -65,11 +65,12 @@ def coefficient_plot(effects: pd.DataFrame, plan: Plan) -> plt.Figure:
             ax.plot([r.ci_low, r.ci_high], [i, i], color=colour, lw=2)
             ax.plot(r.estimate, i, "o" if prog != "pooled" else "D", color=colour)
         ax.set_yticks(range(len(labels)), labels)
-        ax.invert_yaxis()
         ax.set_title(f"{outcome}\n{factor} ({'trust - control' if factor == 'manager' else 'other - same'})",
                      fontsize=9)
         ax.set_xlabel("effect (scale points), 95% CI")
-    axes[0][0].legend(loc="lower left", fontsize=7, frameon=False)
+    axes[0][0].invert_yaxis()  # shared y axis: invert once, programmes top to bottom
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", fontsize=8,
+               frameon=False, bbox_to_anchor=(0.5, -0.06))
     fig.tight_layout()
     return fig
 
@@ -103,13 +104,13 @@ def flow_plot(fl: pd.DataFrame) -> plt.Figure:
     """A CONSORT-style diagram: boxes from opening the link to completing."""
     top = fl[fl.programme == "all"].iloc[0]
     progs = fl[(fl.programme != "all") & (fl.manager == "all arms")]
-    fig, ax = plt.subplots(figsize=(max(7, 2.3 * len(progs)), 4.6))
+    fig, ax = plt.subplots(figsize=(max(8, 2.9 * len(progs)), 4.8))
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
 
     def box(x, y, text, w=0.2):
-        ax.text(x, y, text, ha="center", va="center", fontsize=8,
+        ax.text(x, y, text, ha="center", va="center", fontsize=7.5,
                 bbox=dict(boxstyle="round", fc="#f4f4f4", ec="#444"))
 
     def arrow(x0, y0, x1, y1):
