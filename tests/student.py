@@ -1,0 +1,109 @@
+"""A simulated student over plain HTTP: own cookies, reads each page's radio groups, answers.
+
+Used by the HTTP tests and the load benchmark; it knows the instrument only through
+the page it is shown, like a person.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import random
+import re
+
+import requests
+
+
+class _Form(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.radios: dict[str, list[str]] = {}
+        self.checkboxes: dict[str, str] = {}
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "input" and a.get("type") == "radio":
+            self.radios.setdefault(a["name"], []).append(a["value"])
+        elif tag == "input" and a.get("type") == "checkbox":
+            self.checkboxes[a["name"]] = a.get("value", "on")
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(page_html: str) -> _Form:
+    form = _Form()
+    form.feed(page_html)
+    return form
+
+
+PAGE_RE = re.compile(r"/p/(?P<code>[^/]+)/(?P<app>[^/]+)/(?P<page>[^/]+)/(?P<index>\d+)")
+
+
+class Student:
+    def __init__(self, start_url: str, *, programme: str | None = None, language: str | None = None,
+                 seed: int | None = None, timeout: float = 60):
+        self.http = requests.Session()
+        self.start_url = start_url
+        self.programme = programme
+        self.language = language
+        self.rng = random.Random(seed)
+        self.timeout = timeout
+        self.response: requests.Response | None = None
+        self.answers: dict[str, str] = {}
+
+    # where the student is
+    @property
+    def url(self) -> str:
+        return self.response.url
+
+    @property
+    def page(self) -> str:
+        m = PAGE_RE.search(self.url)
+        return m.group("page") if m else ""
+
+    @property
+    def code(self) -> str:
+        m = PAGE_RE.search(self.url)
+        return m.group("code") if m else ""
+
+    def open(self) -> "Student":
+        self.response = self.http.get(self.start_url, timeout=self.timeout)
+        self.response.raise_for_status()
+        return self
+
+    def post(self, data: dict) -> requests.Response:
+        self.response = self.http.post(self.url, data=data, timeout=self.timeout)
+        return self.response
+
+    def switch_language(self, language: str) -> None:
+        self.post({"switch_language": language})
+
+    def answer_page(self, overrides: dict | None = None) -> dict:
+        """Answer every radio group on the page (programme as planned), and submit."""
+        form = parse(self.response.text)
+        data = {}
+        for name, values in form.radios.items():
+            if name == "programme" and self.programme:
+                data[name] = self.programme
+            else:
+                data[name] = self.rng.choice(values)
+        if self.page == "Consent":
+            data = {"consented": "True", "age_confirmed": "True"}
+        data.update(overrides or {})
+        self.answers.update(data)
+        self.post(data)
+        return data
+
+    def walk(self, until: str | None = None, max_pages: int = 30) -> None:
+        """Answer page after page, until the named page is reached or the survey ends."""
+        for _ in range(max_pages):
+            if self.page == until or self.page in ("Finished", ""):
+                return
+            before = self.url
+            self.answer_page()
+            if self.response.status_code >= 500:
+                raise AssertionError(f"server error on {before}: {self.response.status_code}")
+            if self.url == before:
+                raise AssertionError(f"page did not advance: {before}")
+        raise AssertionError("too many pages")
