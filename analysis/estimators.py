@@ -220,6 +220,7 @@ def covariate_matrix(df: pd.DataFrame, numeric: Sequence[str], categorical: Sequ
 
     Missing values are filled with the column mean and flagged by an indicator
     column (pre-treatment, so this keeps people without changing the estimand).
+    Levels held by fewer than two people are merged into the reference level.
     """
     cols = []
     for c in numeric:
@@ -235,7 +236,9 @@ def covariate_matrix(df: pd.DataFrame, numeric: Sequence[str], categorical: Sequ
         s = df[c].astype("str").fillna("(missing)")
         levels = sorted(s.unique())
         for lev in levels[1:]:
-            cols.append((s == lev).to_numpy(dtype=float))
+            ind = (s == lev).to_numpy(dtype=float)
+            if ind.sum() >= 2:  # a level held by one person has leverage 1 (HC2 undefined)
+                cols.append(ind)
     if not cols:
         return np.empty((len(df), 0))
     X = np.column_stack(cols)
