@@ -38,11 +38,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def copy_project(dest: pathlib.Path) -> pathlib.Path:
+def copy_project(dest: pathlib.Path, with_bots: bool = False) -> pathlib.Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    skip = ("__pycache__",) if with_bots else ("__pycache__", "tests.py")
     for part in PROJECT_PARTS:
         src = REPO / part
         if src.is_dir():
-            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__", "tests.py"))
+            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns(*skip))
         else:
             shutil.copy2(src, dest / part)
     return dest
