@@ -79,8 +79,9 @@ def test_report_on_a_programme_with_one_person_in_an_arm_flags_the_rows(tmp_path
 def _one_line_error(res, *words):
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1, res.stderr
+    # progress lines ("[1/8] ...") may come first; the error itself is one line
+    lines = [x for x in res.stderr.strip().splitlines() if not x.startswith(("[", " "))]
+    assert len(lines) == 1 and lines[0].startswith("analysis: error: "), res.stderr
     for w in words:
         assert w in lines[0]
 
