@@ -1,0 +1,175 @@
+"""The student's path over real HTTP against `otree prodserver` on 127.0.0.1 (SQLite)."""
+
+import collections
+import concurrent.futures
+import sqlite3
+import threading
+
+import pytest
+
+from collab_experiment import assignment, texts
+from student import Student
+
+PROGRAMMES = assignment.PROGRAMMES
+
+
+def players(server) -> list[dict]:
+    con = sqlite3.connect(server.folder / "db.sqlite3")
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute("SELECT * FROM collab_experiment_player")]
+    finally:
+        con.close()
+
+
+def consent_rows(server) -> list[dict]:
+    con = sqlite3.connect(server.folder / "db.sqlite3")
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute("SELECT * FROM consent_player")]
+    finally:
+        con.close()
+
+
+def assert_blocks_are_sound(rows):
+    """Per stratum: blocks numbered 1..B, positions 1..k without gaps or repeats,
+    each block's cells distinct. That is the guarantee at every moment."""
+    by_stratum = collections.defaultdict(lambda: collections.defaultdict(list))
+    for r in rows:
+        by_stratum[r["stratum"]][r["block"]].append((r["block_position"], r["manager"], r["partner"]))
+    for stratum, blocks in by_stratum.items():
+        assert sorted(blocks) == list(range(1, len(blocks) + 1)), stratum
+        for number, members in blocks.items():
+            positions = sorted(p for p, _, _ in members)
+            assert positions == list(range(1, len(members) + 1)), (stratum, number, positions)
+            cells = [(m, q) for _, m, q in members]
+            assert len(set(cells)) == len(cells), (stratum, number, cells)
+            if number < len(blocks):
+                assert len(members) == 4, (stratum, number)
+
+
+def test_a_hundred_and_twenty_students_at_once_never_share_a_block_position(server):
+    n = 120
+    session = server.create_session("classroom", n + 10)
+    students = [Student(session["session_wide_url"], programme=PROGRAMMES[i % 5], seed=i) for i in range(n)]
+    at_programme = threading.Barrier(n, timeout=300)
+
+    def walk(student):
+        student.open()
+        student.walk(until="Programme")
+        at_programme.wait()  # everyone presses Next on the programme page together
+        student.answer_page()
+        return student.page
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
+        pages = list(pool.map(walk, students))
+    assert pages == ["Vignette"] * n
+    rows = [r for r in players(server) if r["manager"]]
+    assert len(rows) == n
+    assert len({(r["stratum"], r["block"], r["block_position"]) for r in rows}) == n
+    assert_blocks_are_sound(rows)
+    counts = collections.defaultdict(collections.Counter)
+    for r in rows:
+        counts[r["stratum"]][(r["manager"], r["partner"])] += 1
+    assert all(assignment.max_imbalance(c) <= 1 for c in counts.values())
+    # each student got the programme they chose
+    chosen = {s.code: s.programme for s in students}
+    code_of = participant_codes(server)
+    assert all(chosen[code_of[r["participant_id"]]] == r["programme"] for r in rows)
+
+
+def participant_codes(server) -> dict:
+    con = sqlite3.connect(server.folder / "db.sqlite3")
+    try:
+        return dict(con.execute("SELECT id, code FROM otree_participant"))
+    finally:
+        con.close()
+
+
+def test_a_wrong_answer_is_asked_again_in_danish_without_a_traceback(server):
+    session = server.create_session("classroom", 2, language="da")
+    s = Student(session["session_wide_url"]).open()
+    assert texts.load("da")["consent"]["agree"] in s.response.text
+    s.answer_page()
+    assert s.page == "AboutYou"
+    r = s.post({"year_of_study": "9", "age_band": "22_24"})  # out of range, and answers missing
+    assert r.status_code == 200 and s.page == "AboutYou"
+    assert texts.load("da")["ui"]["error_choose"] in r.text
+    assert "Traceback" not in r.text and "This field is required" not in r.text
+    assert 'aria-invalid="true"' in r.text
+
+
+def test_language_switch_on_the_first_page_is_shown_and_recorded(server):
+    session = server.create_session("classroom", 2, language="nb")
+    s = Student(session["session_wide_url"]).open()
+    assert 'lang="nb"' in s.response.text
+    s.switch_language("en")
+    assert s.page == "Consent" and 'lang="en"' in s.response.text
+    assert texts.load("en")["consent"]["decline"] in s.response.text
+    assert consent_rows(server)[0]["consented"] is None  # switching stores no answer
+    s.walk()
+    assert s.page == "Finished"
+    assert texts.load("en")["finished"]["body"] in s.response.text
+    [row] = [r for r in players(server) if r["completed"]]
+    assert row["language"] == "en"
+
+
+def test_declining_ends_on_the_same_page_as_finishing_and_stores_nothing(server):
+    session = server.create_session("classroom", 2, language="en")
+    decliner = Student(session["session_wide_url"]).open()
+    decliner.post({"consented": "False"})
+    finisher = Student(session["session_wide_url"], seed=3).open()
+    finisher.walk()
+    assert decliner.page == finisher.page == "Finished"
+    strip = lambda html: html.split("<main")[1].split("</main>")[0].split('data-socket-url')[0]
+    assert "Step" in strip(decliner.response.text)
+    # same page apart from the progress counter
+    body = lambda html: strip(html).split("</p>", 1)[1]
+    assert body(decliner.response.text) == body(finisher.response.text)
+    declined = [r for r in consent_rows(server) if r["consented"] == 0]
+    assert len(declined) == 1 and declined[0]["age_confirmed"] is None and declined[0]["language"] is None
+    answers = [r for r in players(server) if r["programme"] or r["psm_1"] or r["manager"]]
+    assert len(answers) == 1  # only the finisher
+
+
+def test_double_submit_and_reload_never_assign_twice(server):
+    session = server.create_session("classroom", 4, language="en")
+    s = Student(session["session_wide_url"], programme="nursing").open()
+    s.walk(until="Programme")
+    programme_url = s.url
+    s.answer_page()
+    assert s.page == "Vignette"
+    first = [r for r in players(server) if r["manager"]]
+    # a second tap on the old page's Next, and a reload of the new page
+    again = s.http.post(programme_url, data={"programme": "teacher"}, timeout=30)
+    assert again.status_code == 200 and "/Vignette/" in again.url
+    s.http.get(s.url, timeout=30)
+    after = [r for r in players(server) if r["manager"]]
+    assert after == first
+    assert after[0]["programme"] == "nursing"
+    # the next nursing student takes the next position in the block
+    t = Student(session["session_wide_url"], programme="nursing", seed=9).open()
+    t.walk(until="Vignette")
+    positions = sorted(r["block_position"] for r in players(server) if r["stratum"] == "nursing")
+    assert positions == [1, 2]
+
+
+@pytest.mark.parametrize("payload", [
+    {"programme": "x" * 100_000},
+    {"programme": "nursing", "manager": "trust", "partner": "same", "block": "99"},
+    {"programme": ""},
+])
+def test_tampered_programme_posts_get_a_clear_page_and_store_nothing_wrong(server, payload):
+    session = server.create_session("classroom", 2, language="en")
+    s = Student(session["session_wide_url"], programme="nursing").open()
+    s.walk(until="Programme")
+    r = s.post(payload)
+    assert r.status_code == 200
+    rows = players(server)
+    if payload.get("programme") == "nursing":
+        # the extra fields were ignored: assignment came from the algorithm
+        [row] = [r for r in rows if r["manager"]]
+        assert row["block"] == 1 and row["assignment_version"] == assignment.ASSIGNMENT_VERSION
+    else:
+        assert s.page == "Programme" and texts.load("en")["ui"]["error_choose"] in r.text
+        assert all(row["manager"] is None for row in rows)
