@@ -33,7 +33,15 @@ def _check_outcomes(s: pd.DataFrame) -> pd.DataFrame:
 def _needed(plan: Plan) -> set[str]:
     return {"programme", "manager", "partner", "session_code", "stratum", "block",
             *OUTCOME_SCALES, *plan.numeric_covariates, *plan.categorical_covariates,
-            *(c for c, _, _ in CHECK_OUTCOMES)}
+            *(c for c, _, _ in CHECK_OUTCOMES), *plan.sensitivity_exclusions}
+
+
+def _sample(tidy: pd.DataFrame, plan: Plan | None = None) -> pd.DataFrame:
+    """The analysis sample, narrowed to the columns estimation uses (faster subsetting)."""
+    s = _check_outcomes(est.analysis_sample(tidy))
+    needed = _needed(plan) if plan is not None else {
+        "programme", "manager", "partner", "session_code", "stratum", "block", *OUTCOME_SCALES}
+    return s[[c for c in s.columns if c in needed]]
 
 
 def estimate_effects(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
@@ -44,8 +52,7 @@ def estimate_effects(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     exploratory estimators on the outcome scales. ``lin`` and ``fixed_effects`` rows
     (robustness) and manipulation-check rows keep ``adjustment = none``.
     """
-    s = _check_outcomes(est.analysis_sample(tidy))
-    s = s[[c for c in s.columns if c in _needed(plan)]]  # narrow frames subset faster
+    s = _sample(tidy, plan)
     a = plan.alpha
     frames = []
     for outcome in OUTCOME_SCALES:
@@ -74,7 +81,7 @@ def estimate_effects(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 
 def heterogeneity_table(tidy: pd.DataFrame) -> pd.DataFrame:
     """Treatment x programme Wald tests (HC2) for every outcome and factor."""
-    s = est.analysis_sample(tidy)
+    s = _sample(tidy)
     return pd.DataFrame([est.heterogeneity(s, o, f) for o in OUTCOME_SCALES
                          for f in (*FACTORS, INTERACTION)])
 
@@ -110,7 +117,7 @@ def ri_table(tidy: pd.DataFrame, effects: pd.DataFrame, plan: Plan,
     The sharp null: the assigned cell affects nobody's outcome. Labels are permuted
     within session x stratum x block, as the assignment did.
     """
-    s = est.analysis_sample(tidy)
+    s = _sample(tidy, plan)
     families = plan.raw.get("randomisation_inference", {}).get("families", ["confirmatory"])
     jobs = []
     for _, outcome, factor in plan.confirmatory:
@@ -160,7 +167,7 @@ def sensitivity_table(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     Sensitivity only: the checks come after treatment, so excluding on them can
     unbalance the arms. ``sample`` names the exclusion.
     """
-    s = est.analysis_sample(tidy)
+    s = _sample(tidy, plan)
     frames = []
     for var in plan.sensitivity_exclusions:
         if var not in s:

@@ -133,10 +133,17 @@ def coerce(df: pd.DataFrame, path: Path | str) -> pd.DataFrame:
     """
     path = Path(path)
     out = df.copy()
+    # Strip spaces only where codes are compared (stripping 100k strings per column is
+    # slow); numbers are parsed by to_numeric, which ignores surrounding spaces.
+    to_strip = {*BOOL_COLUMNS, *CATEGORIES, "participant_code", "session_code", "withdrawal_code",
+                "is_demo", "is_bot"}
     for col in out.columns:
         if out[col].dtype != "str" and out[col].dtype != object:
             out[col] = out[col].astype("str").mask(out[col].isna())
-        out[col] = _blank_to_na(out[col])
+        if col in to_strip:
+            out[col] = _blank_to_na(out[col])
+        else:
+            out[col] = out[col].mask(out[col].isin(["", "nan", "None", "NaN"]))
     for col in BOOL_COLUMNS:
         if col in out:
             out[col] = _parse_bool(out[col], col, path)
@@ -311,4 +318,4 @@ def write_tidy(df: pd.DataFrame, path: str | Path) -> None:
     out = df[list(TIDY_COLUMNS)].copy()
     for col in BOOL_COLUMNS:
         out[col] = out[col].astype("Int8")
-    out.to_csv(path, index=False, float_format="%.10g")
+    out.to_csv(path, index=False)

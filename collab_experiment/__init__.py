@@ -335,7 +335,12 @@ class Debrief(SurveyPage):
 
 
 class Finished(SurveyPage):
-    """The one neutral end page for everyone, whether they finished or declined."""
+    """The one neutral end page for everyone, whether they finished or declined.
+
+    No progress counter: "step 2 of 12" would tell a neighbour who declined.
+    """
+
+    show_progress = False
 
     template_name = "collab_experiment/Finished.html"
     title_key = "finished"

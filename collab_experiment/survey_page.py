@@ -49,6 +49,7 @@ class SurveyPage(Page):
     title_key = ""
     intro_key = ""
     stepper = False
+    show_progress = True
 
     @staticmethod
     def option_orders(player) -> dict:
@@ -84,7 +85,7 @@ class SurveyPage(Page):
             stepper=self.stepper and len(questions) > 1,
             step_text=t["ui"]["step"].format(
                 step=self._index_in_pages, total=self.participant._max_page_index
-            ),
+            ) if self.show_progress else "",
             item_of=t["ui"]["item_of"],
             socket_url=self.socket_url(),
         )

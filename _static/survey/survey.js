@@ -23,14 +23,14 @@
     counter.className = "item-count";
     box.parentNode.insertBefore(counter, box);
 
-    var show = function (i) {
+    var show = function (i, quiet) {
       current = i;
       items.forEach(function (el, j) { el.hidden = j !== i; });
       counter.textContent = itemOf.replace("{item}", i + 1).replace("{total}", items.length);
       if (back) back.hidden = i === 0;
       var legend = items[i].querySelector("legend");
-      if (legend) { legend.setAttribute("tabindex", "-1"); legend.focus({ preventScroll: true }); }
-      window.scrollTo(0, 0);
+      if (legend && !quiet) { legend.setAttribute("tabindex", "-1"); legend.focus({ preventScroll: true }); }
+      if (!quiet) window.scrollTo(0, 0);
     };
     var flag = function (i) {
       var el = items[i];
@@ -58,7 +58,7 @@
       var missing = items.findIndex(function (el, j) { return !answered(j) && !optional(j); });
       if (missing >= 0) { e.preventDefault(); show(missing); flag(missing); }
     });
-    show(firstOpen >= 0 ? firstOpen : 0);
+    show(firstOpen >= 0 ? firstOpen : 0, true);
   }
 
   // --- The admin's "advance slowest participants": reload when told. A dropped
