@@ -11,8 +11,10 @@ import time
 from otree.api import BaseConstants, BaseGroup, BasePlayer, BaseSubsession, models
 
 import settings
-from . import assignment, texts, tidy, withdrawal
+from . import assignment, dashboard, instructor, texts, tidy, withdrawal
 from .survey_page import SurveyPage, language_of
+
+instructor.register_routes()  # the projector view and live counts (admin login applies)
 
 doc = __doc__
 
@@ -115,6 +117,18 @@ def creating_session(subsession: Subsession):
         problems.append(f"block_size must be 4 or 8, not {config.get('block_size')!r}")
     if problems:
         raise ValueError("Session settings: " + "; ".join(problems))
+
+
+def vars_for_admin_report(subsession: Subsession):
+    """The instructor's live dashboard: counts only, small ones masked."""
+    session = subsession.session
+    unreviewed = [code for code in texts.LANGUAGES if not texts.load(code)["meta"]["reviewed"]]
+    return dict(
+        summary=dashboard.summary(instructor.participant_rows(session)),
+        projector_url=f"/Projector/{session.code}",
+        counts_url=f"/ClassCounts/{session.code}",
+        unreviewed=", ".join(unreviewed),
+    )
 
 
 def _seed(session):
