@@ -5,6 +5,7 @@ configurations an instructor picks from, the rooms, and the study's contact deta
 shown on the consent page. Secrets come only from the environment.
 """
 
+import sys
 from os import environ
 
 SESSION_CONFIG_DEFAULTS = dict(
@@ -87,4 +88,32 @@ Classroom vignette experiment on trust-based management. Use <b>demo</b> to walk
 the student's path; create <b>classroom</b> sessions in a room for real classes.
 """
 
-SECRET_KEY = environ.get("OTREE_SECRET_KEY", "dev-only-not-secret")
+DEV_SECRET_KEY = "dev-only-not-secret"
+SECRET_KEY = environ.get("OTREE_SECRET_KEY", DEV_SECRET_KEY)
+
+
+def production_problems(env=environ) -> list[str]:
+    """What a production server (OTREE_PRODUCTION=1) lacks; empty when it may start."""
+    problems = [
+        f"{name} is not set" for name in ("OTREE_ADMIN_PASSWORD", "OTREE_REST_KEY", "OTREE_SECRET_KEY", "DATABASE_URL")
+        if not env.get(name)
+    ]
+    if env.get("OTREE_AUTH_LEVEL") != "STUDY":
+        problems.append("OTREE_AUTH_LEVEL must be STUDY (admin and REST API closed without credentials)")
+    key = env.get("OTREE_SECRET_KEY") or ""
+    if key and (key == DEV_SECRET_KEY or len(key) < 16):
+        problems.append("OTREE_SECRET_KEY must be a long random value, not the development default")
+    url = env.get("DATABASE_URL") or ""
+    if url and not url.startswith(("postgres://", "postgresql://")):
+        problems.append("DATABASE_URL must point to PostgreSQL (postgresql://user:password@host/db)")
+    return problems
+
+
+if environ.get("OTREE_PRODUCTION") not in (None, "", "0"):
+    _problems = production_problems()
+    if _problems:
+        sys.exit(
+            "Refusing to start in production (OTREE_PRODUCTION=1):\n  - "
+            + "\n  - ".join(_problems)
+            + "\nSee README.md, 'Deploying on PostgreSQL'."
+        )

@@ -11,10 +11,11 @@ import time
 from otree.api import BaseConstants, BaseGroup, BasePlayer, BaseSubsession, models
 
 import settings
-from . import assignment, dashboard, instructor, texts, tidy, withdrawal
+from . import assignment, dashboard, instructor, privacy, texts, tidy, withdrawal
 from .survey_page import SurveyPage, language_of
 
 instructor.register_routes()  # the projector view and live counts (admin login applies)
+privacy.install()  # no client IP addresses in the server's access log
 
 doc = __doc__
 

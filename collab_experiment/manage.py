@@ -1,0 +1,163 @@
+"""Operator commands: check the database before a class, back it up, reset it safely.
+
+    python -m collab_experiment.manage preflight   # does the database fit these models?
+    python -m collab_experiment.manage backup      # copy of SQLite / pg_dump of PostgreSQL
+    python -m collab_experiment.manage reset       # backup first, then `otree resetdb`
+
+oTree has no migrations: a server started on a database made by other models fails in
+the middle of a class, the first time it touches a changed column. `preflight` finds
+that before students arrive and says what to do. Run from the project folder; uses
+DATABASE_URL like oTree (default: the SQLite file db.sqlite3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import pathlib
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import sqlalchemy
+
+DEFAULT_URL = "sqlite:///db.sqlite3"
+BACKUP_DIR = pathlib.Path("backups")
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or DEFAULT_URL
+
+
+def expected_schema() -> dict[str, set[str]]:
+    """Tables and columns that this code's models (oTree's and ours) need."""
+    import collab_experiment  # noqa: F401  (defines the app's tables)
+    import consent  # noqa: F401
+    from otree.database import AnyModel
+
+    return {name: {c.name for c in table.columns} for name, table in AnyModel.metadata.tables.items()}
+
+
+def actual_schema(url: str) -> dict[str, set[str]]:
+    engine = sqlalchemy.create_engine(url)
+    try:
+        inspector = sqlalchemy.inspect(engine)
+        return {t: {c["name"] for c in inspector.get_columns(t)} for t in inspector.get_table_names()}
+    finally:
+        engine.dispose()
+
+
+def schema_differences(expected: dict[str, set[str]], actual: dict[str, set[str]]) -> list[str]:
+    """Readable differences; tables the database lacks are fine (oTree creates them)."""
+    problems = []
+    for table in sorted(set(expected) & set(actual)):
+        missing = sorted(expected[table] - actual[table])
+        extra = sorted(actual[table] - expected[table])
+        if missing:
+            problems.append(f"table {table} lacks columns {', '.join(missing)}")
+        if extra:
+            problems.append(f"table {table} has columns the models no longer define: {', '.join(extra)}")
+    return problems
+
+
+def stored_instrument_versions(url: str) -> set[str]:
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as con:
+            rows = con.execute(sqlalchemy.text(
+                "SELECT DISTINCT instrument_version FROM collab_experiment_player "
+                "WHERE instrument_version IS NOT NULL AND instrument_version <> ''"
+            ))
+            return {r[0] for r in rows}
+    except sqlalchemy.exc.DBAPIError:
+        return set()
+    finally:
+        engine.dispose()
+
+
+def preflight() -> int:
+    from collab_experiment import texts
+
+    url = database_url()
+    try:
+        actual = actual_schema(url)
+    except sqlalchemy.exc.DBAPIError as exc:
+        print(f"preflight: cannot reach the database ({_safe(url)}): {exc.orig}", file=sys.stderr)
+        return 2
+    problems = schema_differences(expected_schema(), actual)
+    current = texts.load(texts.MASTER)["meta"]["instrument_version"]
+    if problems:
+        print("preflight: this database was made by other models than this code:", file=sys.stderr)
+        for p in problems:
+            print(f"  - {p}", file=sys.stderr)
+        print(
+            "Do not start the server on it. Either run the code version that made it, or:\n"
+            "  1. download the data (admin → Data, or `python -m analysis fetch`),\n"
+            "  2. python -m collab_experiment.manage reset   (backs up first, then deletes all data).",
+            file=sys.stderr,
+        )
+        return 1
+    older = stored_instrument_versions(url) - {current}
+    if older:
+        print(f"preflight: note: the database also holds answers to instrument version(s) "
+              f"{', '.join(sorted(older))}; this code is {current}.")
+    state = "empty database" if not actual else f"{len(actual)} tables match the models"
+    print(f"preflight: OK ({state}; instrument {current}; {_safe(url)})")
+    return 0
+
+
+def backup(directory: pathlib.Path = BACKUP_DIR) -> pathlib.Path:
+    """A consistent copy of the database, named by the time in UTC."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    url = database_url()
+    if url.startswith("sqlite"):
+        source = pathlib.Path(url.split("///", 1)[1])
+        target = directory / f"db-{stamp}.sqlite3"
+        if not source.exists():
+            raise SystemExit(f"backup: no database file {source}")
+        with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+            src.backup(dst)  # consistent even while the server writes
+        return target
+    if not shutil.which("pg_dump"):
+        raise SystemExit("backup: pg_dump is not installed (apt-get install postgresql-client)")
+    target = directory / f"db-{stamp}.dump"
+    subprocess.run(["pg_dump", "--format=custom", f"--file={target}", url.replace("postgres://", "postgresql://", 1)],
+                   check=True)
+    return target
+
+
+def reset() -> int:
+    path = backup()
+    print(f"backup written: {path}")
+    return subprocess.call(["otree", "resetdb", "--noinput"])
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return repr(sqlalchemy.engine.url.make_url(url))  # SQLAlchemy masks the password
+    except Exception:
+        return "the database"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m collab_experiment.manage", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("preflight", help="check that the database fits these models")
+    b = sub.add_parser("backup", help="back up the database")
+    b.add_argument("--dir", type=pathlib.Path, default=BACKUP_DIR)
+    sub.add_parser("reset", help="back up, then delete and recreate the database")
+    args = parser.parse_args(argv)
+    if args.command == "preflight":
+        return preflight()
+    if args.command == "backup":
+        print(f"backup written: {backup(args.dir)}")
+        return 0
+    return reset()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
