@@ -68,10 +68,15 @@ PARTICIPANT_FIELDS = [
 ]
 SESSION_FIELDS = []
 
+# Rooms without participant labels: a student is recognised by a cookie. The welcome
+# page is the project's own (three languages, works without JavaScript).
 ROOMS = [
-    dict(name="oslo", display_name="Oslo lecture hall"),
-    dict(name="aarhus", display_name="Aarhus lecture hall"),
-    dict(name="class", display_name="Any class"),
+    dict(name=name, display_name=display_name, welcome_page="global/RoomWelcome.html")
+    for name, display_name in [
+        ("oslo", "Oslo lecture hall"),
+        ("aarhus", "Aarhus lecture hall"),
+        ("class", "Any class"),
+    ]
 ]
 
 # Keep 'en': oTree's WTForms has no Danish locale, and every participant-facing

@@ -116,3 +116,73 @@ def server(project):
     srv = Server(project).start()
     yield srv
     srv.stop()
+
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    """A PostgreSQL server the tests may create databases on (TEST_POSTGRES_URL)."""
+    import psycopg2
+
+    url = os.environ.get("TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+    try:
+        psycopg2.connect(url, connect_timeout=3).close()
+        reachable, why = True, ""
+    except psycopg2.OperationalError as exc:
+        reachable, why = False, str(exc).strip().splitlines()[0]
+    require(reachable, f"no PostgreSQL at TEST_POSTGRES_URL ({why}); run `bash .ci/postgres` and export its URL")
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url):
+    """A fresh, empty database for one test, dropped afterwards."""
+    import uuid
+
+    import psycopg2
+
+    name = f"otree_test_{uuid.uuid4().hex[:10]}"
+    con = psycopg2.connect(postgres_admin_url)
+    con.autocommit = True
+    con.cursor().execute(f'CREATE DATABASE "{name}"')
+    base = postgres_admin_url.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    con.cursor().execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+    )
+    con.cursor().execute(f'DROP DATABASE IF EXISTS "{name}"')
+    con.close()
+
+
+PRODUCTION_ENV = dict(
+    OTREE_PRODUCTION="1",
+    OTREE_AUTH_LEVEL="STUDY",
+    OTREE_ADMIN_PASSWORD="test-admin-password",
+    OTREE_REST_KEY="test-rest-key-0123456789",
+    OTREE_SECRET_KEY="test-secret-key-0123456789abcdef",
+)
+
+
+@pytest.fixture
+def production_server(project, postgres_url):
+    """oTree as deployed: PostgreSQL, OTREE_PRODUCTION=1, AUTH_LEVEL=STUDY, secrets set."""
+    srv = Server(project, env=dict(PRODUCTION_ENV, DATABASE_URL=postgres_url)).start()
+    srv.database_url = postgres_url
+    yield srv
+    srv.stop()
+
+
+def admin_login(server) -> requests.Session:
+    """A browser-like admin session, logged in with the production password."""
+    import re
+
+    http = requests.Session()
+    page = http.get(server.url + "/login", timeout=30).text
+    token = re.search(r'name="csrftoken" value="([^"]+)"', page).group(1)
+    r = http.post(server.url + "/login", data=dict(
+        username="admin", password=server.env["OTREE_ADMIN_PASSWORD"], csrftoken=token), timeout=30)
+    r.raise_for_status()
+    http.csrftoken = token
+    return http

@@ -1,0 +1,242 @@
+"""Instructors run a class on the production setup: PostgreSQL, STUDY auth, rooms, live counts."""
+
+import collections
+import concurrent.futures
+import csv
+import io
+import os
+import pathlib
+import subprocess
+import sys
+
+import psycopg2
+import psycopg2.extras
+import pytest
+import requests
+
+from collab_experiment import assignment, dashboard, texts
+from conftest import PRODUCTION_ENV, Server, admin_login
+from student import Student
+
+PROGRAMMES = assignment.PROGRAMMES
+
+
+def query(url, sql, args=()):
+    con = psycopg2.connect(url)
+    try:
+        cur = con.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+        cur.execute(sql, args)
+        return [dict(r) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def create_in_room(server, room, n, **config):
+    body = dict(session_config_name="classroom", num_participants=n, room_name=room)
+    if config:
+        body["modified_session_config_fields"] = config
+    r = requests.post(server.url + "/api/sessions", json=body,
+                      headers={"otree-rest-key": server.env["OTREE_REST_KEY"]}, timeout=60)
+    r.raise_for_status()
+    return r.json()
+
+
+def rest_export(server, session_code):
+    r = requests.get(server.url + "/api/export_app_custom",
+                     params=dict(app="collab_experiment", session_code=session_code),
+                     headers={"otree-rest-key": server.env["OTREE_REST_KEY"]}, timeout=60)
+    r.raise_for_status()
+    return list(csv.DictReader(io.StringIO(r.text)))
+
+
+def test_a_class_of_a_hundred_through_a_room_on_postgresql(production_server):
+    srv = production_server
+    n = 100
+    session = create_in_room(srv, "oslo", n + 5, language="nb")
+    room_url = srv.url + "/room/oslo?welcome_page_ok=1"
+
+    def take_part(i):
+        s = Student(room_url, programme=PROGRAMMES[i % 5], seed=i).open()
+        s.walk()
+        return s.page
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=25) as pool:
+        pages = list(pool.map(take_part, range(n)))
+    assert pages == ["Finished"] * n
+
+    rows = rest_export(srv, session["code"])
+    done = [r for r in rows if r["completed"] == "1"]
+    assert len(done) == n
+    counts = collections.defaultdict(collections.Counter)
+    for r in done:
+        counts[r["stratum"]][(r["manager"], r["partner"])] += 1
+    assert all(assignment.max_imbalance(c) <= 1 for c in counts.values())
+    assert {r["language"] for r in done} == {"nb"}
+
+    admin = admin_login(srv)
+    live = admin.get(f"{srv.url}/ClassCounts/{session['code']}", timeout=30).json()
+    assert live["progress"] == {"joined": n, "consented": n, "finished": n}
+    assert {b["programme"]: b["largest_difference"] for b in live["balance"]} == {p: 0 for p in PROGRAMMES}
+    # 20 per programme: every cell has 5, shown exactly
+    assert all(c["assigned"] == 5 for c in live["cells"])
+
+
+def test_two_rooms_at_once_stay_apart(production_server):
+    srv = production_server
+    oslo = create_in_room(srv, "oslo", 12, language="nb")
+    aarhus = create_in_room(srv, "aarhus", 12, language="da")
+    students = [Student(srv.url + "/room/" + room + "?welcome_page_ok=1", programme="nursing", seed=i)
+                for i, room in enumerate(["oslo", "aarhus"] * 5)]
+    for s in students:
+        s.open()
+    assert all(texts.load("nb")["consent"]["agree"] in s.response.text for s in students[0::2])
+    assert all(texts.load("da")["consent"]["agree"] in s.response.text for s in students[1::2])
+    for s in students:
+        s.walk()
+    a, b = rest_export(srv, oslo["code"]), rest_export(srv, aarhus["code"])
+    assert sum(r["completed"] == "1" for r in a) == 5 and sum(r["completed"] == "1" for r in b) == 5
+    assert {r["language"] for r in a if r["completed"] == "1"} == {"nb"}
+    assert {r["language"] for r in b if r["completed"] == "1"} == {"da"}
+    # each room's nursing stratum runs its own blocks: five arrivals = one block and one more
+    for rows in (a, b):
+        assert sorted(int(r["block_position"]) for r in rows if r["assigned"] == "1") == [1, 1, 2, 3, 4]
+
+
+def test_the_room_welcome_page_is_ours_and_needs_no_javascript(production_server):
+    srv = production_server
+    create_in_room(srv, "aarhus", 2)
+    welcome = requests.get(srv.url + "/room/aarhus", timeout=30)
+    assert welcome.status_code == 200 and 'href="?welcome_page_ok=1"' in welcome.text
+    assert "bootstrap" not in welcome.text and "<script" not in welcome.text
+    s = Student(srv.url + "/room/aarhus?welcome_page_ok=1").open()
+    assert s.page == "Consent"
+
+
+def test_a_full_session_shows_a_friendly_page(production_server):
+    srv = production_server
+    create_in_room(srv, "class", 2, language="en")
+    for i in range(2):
+        Student(srv.url + "/room/class?welcome_page_ok=1", seed=i).open()
+    r = requests.get(srv.url + "/room/class?welcome_page_ok=1", timeout=30)
+    assert r.status_code == 404
+    for language in texts.LANGUAGES:
+        assert texts.load(language)["full"]["body"] in r.text
+    assert "Traceback" not in r.text
+
+
+@pytest.mark.parametrize("path", ["/sessions", "/Projector/{code}", "/ClassCounts/{code}",
+                                  "/AdminReport/{code}", "/SessionData/{code}"])
+def test_admin_pages_ask_for_the_login(production_server, path):
+    srv = production_server
+    session = create_in_room(srv, "oslo", 3)
+    url = srv.url + path.format(code=session["code"])
+    anonymous = requests.get(url, allow_redirects=False, timeout=30)
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["location"]
+    assert admin_login(srv).get(url, timeout=30).status_code == 200
+
+
+def test_rest_api_needs_the_key(production_server):
+    srv = production_server
+    url = srv.url + "/api/export_app_custom?app=collab_experiment"
+    assert requests.get(url, timeout=30).status_code == 403
+    assert requests.get(url, headers={"otree-rest-key": "wrong"}, timeout=30).status_code == 403
+    create = requests.post(srv.url + "/api/sessions", json=dict(session_config_name="classroom", num_participants=2),
+                           timeout=30)
+    assert create.status_code == 403
+    ok = requests.get(url, headers={"otree-rest-key": srv.env["OTREE_REST_KEY"]}, timeout=30)
+    assert ok.status_code == 200 and ok.text.startswith("participant_code,")
+
+
+def test_projector_and_dashboard_show_masked_counts_and_nothing_personal(production_server):
+    srv = production_server
+    session = create_in_room(srv, "oslo", 10, language="en")
+    finished = []
+    for i in range(3):
+        s = Student(srv.url + "/room/oslo?welcome_page_ok=1", programme="teacher", seed=i).open()
+        s.walk()
+        finished.append(s)
+    Student(srv.url + "/room/oslo?welcome_page_ok=1", seed=99).open()  # joined, not yet consented
+    admin = admin_login(srv)
+    projector = admin.get(f"{srv.url}/Projector/{session['code']}", timeout=30)
+    assert projector.status_code == 200
+    assert "<svg" in projector.text and "/room/oslo" in projector.text
+    live = admin.get(f"{srv.url}/ClassCounts/{session['code']}", timeout=30).json()
+    assert live["progress"] == {"joined": dashboard.MASK, "consented": dashboard.MASK, "finished": dashboard.MASK}
+    assert all(c["assigned"] == dashboard.MASK for c in live["cells"])
+    report = admin.get(f"{srv.url}/AdminReport/{session['code']}", timeout=30).text
+    assert "&lt;5" in report or "<5" in report
+    for s in finished:
+        for page in (projector.text, report, str(live)):
+            assert s.code not in page
+            code = query(srv.database_url, "SELECT withdrawal_code FROM collab_experiment_player p JOIN otree_participant q "
+                                           "ON p.participant_id = q.id WHERE q.code = %s", (s.code,))[0]["withdrawal_code"]
+            assert code not in page
+
+
+def test_a_forced_advance_stores_no_answer(production_server):
+    srv = production_server
+    session = create_in_room(srv, "oslo", 3, language="en")
+    s = Student(srv.url + "/room/oslo?welcome_page_ok=1", seed=1).open()
+    s.walk(until="Motivation")
+    admin = admin_login(srv)
+    r = admin.post(f"{srv.url}/AdvanceSession/{session['code']}",
+                   data=dict(csrftoken=admin.csrftoken, advancemode="visited_only"), timeout=30)
+    assert r.status_code == 200
+    s.open()  # the page the student is on now
+    assert s.page == "Programme"
+    [row] = query(srv.database_url,
+                  "SELECT p.* FROM collab_experiment_player p JOIN otree_participant q ON p.participant_id = q.id "
+                  "WHERE q.code = %s", (s.code,))
+    assert row["psm_1"] is None and row["attention"] is None and row["attention_pass"] is None
+    assert row["timed_out_pages"] == "Motivation"
+    assert row["year_of_study"] is not None  # the page answered before stays answered
+
+
+def test_production_refuses_to_start_without_its_secrets(project):
+    env = {**os.environ, "PATH": str(pathlib.Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
+           **PRODUCTION_ENV}
+    env.pop("OTREE_REST_KEY")
+    env["OTREE_SECRET_KEY"] = "dev-only-not-secret"
+    result = subprocess.run(["otree", "prodserver", "127.0.0.1:0"], cwd=project, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    message = result.stderr + result.stdout
+    assert "OTREE_REST_KEY is not set" in message and "OTREE_SECRET_KEY must be" in message
+    assert "DATABASE_URL is not set" in message and "Traceback" not in message
+
+
+def test_preflight_finds_a_changed_model_before_the_class(production_server, project):
+    srv = production_server
+    env = {**os.environ, "DATABASE_URL": srv.database_url}
+    ok = subprocess.run([sys.executable, "-m", "collab_experiment.manage", "preflight"], cwd=project, env=env,
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    con = psycopg2.connect(srv.database_url)
+    con.autocommit = True
+    con.cursor().execute("ALTER TABLE collab_experiment_player DROP COLUMN psm_3")
+    con.close()
+    bad = subprocess.run([sys.executable, "-m", "collab_experiment.manage", "preflight"], cwd=project, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1
+    assert "collab_experiment_player lacks columns psm_3" in bad.stderr and "manage reset" in bad.stderr
+
+
+def test_backup_of_postgresql_restores_the_rows(production_server, project, tmp_path):
+    srv = production_server
+    create_in_room(srv, "oslo", 2)
+    env = {**os.environ, "DATABASE_URL": srv.database_url}
+    out = subprocess.run([sys.executable, "-m", "collab_experiment.manage", "backup", "--dir", str(tmp_path)],
+                         cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    [dump] = list(tmp_path.glob("db-*.dump"))
+    listing = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True, check=True).stdout
+    assert "collab_experiment_player" in listing and "otree_session" in listing
+
+
+def test_no_client_address_in_the_access_log(production_server):
+    srv = production_server
+    create_in_room(srv, "oslo", 2)
+    Student(srv.url + "/room/oslo?welcome_page_ok=1").open()
+    log = srv.log()
+    assert "GET /room/oslo" in log
+    assert "127.0.0.1:" not in log.replace(srv.url, "")
