@@ -373,6 +373,8 @@ def custom_export(players):
     yield tidy.EXPORT_COLUMNS
     for player in players:
         participant = player.participant
+        if not participant.visited:
+            continue  # a place nobody took: not a participant
         session = player.session
         fields = {name: player.field_maybe_none(name) for name in _PLAYER_EXPORT_FIELDS}
         row = tidy.tidy_row(

@@ -3,6 +3,7 @@
     python -m collab_experiment.manage preflight   # does the database fit these models?
     python -m collab_experiment.manage backup      # copy of SQLite / pg_dump of PostgreSQL
     python -m collab_experiment.manage reset       # backup first, then `otree resetdb`
+    python -m collab_experiment.manage withdraw CODE [CODE …]   # a student's withdrawal
 
 oTree has no migrations: a server started on a database made by other models fails in
 the middle of a class, the first time it touches a changed column. `preflight` finds
@@ -129,6 +130,56 @@ def backup(directory: pathlib.Path = BACKUP_DIR) -> pathlib.Path:
     return target
 
 
+# Kept on a withdrawn player: the row's identity and the withdrawal itself.
+KEEP_ON_WITHDRAWAL = {
+    "id", "participant_id", "session_id", "group_id", "subsession_id", "round_number",
+    "id_in_group", "withdrawn", "withdrawal_code", "_role", "payoff",
+}
+
+
+def withdraw(codes: list[str]) -> dict[str, str]:
+    """Mark each code's participant as withdrawn and blank every answer they gave.
+
+    Works on the database directly (the server may keep running). Returns, per code as
+    given, 'withdrawn' or 'not found'. Repeating a withdrawal is harmless.
+    """
+    from collab_experiment import withdrawal
+
+    url = database_url()
+    engine = sqlalchemy.create_engine(url)
+    outcome = {}
+    try:
+        inspector = sqlalchemy.inspect(engine)
+        player_cols = [c["name"] for c in inspector.get_columns("collab_experiment_player")]
+        consent_cols = [c["name"] for c in inspector.get_columns("consent_player")]
+        blank_player = [c for c in player_cols if c not in KEEP_ON_WITHDRAWAL]
+        blank_consent = [c for c in ("age_confirmed", "consent_version", "language") if c in consent_cols]
+        with engine.begin() as con:
+            stored = {
+                withdrawal.normalise(code): (pid, participant_id)
+                for pid, participant_id, code in con.execute(sqlalchemy.text(
+                    "SELECT id, participant_id, withdrawal_code FROM collab_experiment_player "
+                    "WHERE withdrawal_code IS NOT NULL AND withdrawal_code <> ''"))
+            }
+            for code in codes:
+                found = stored.get(withdrawal.normalise(code))
+                if found is None:
+                    outcome[code] = "not found"
+                    continue
+                pid, participant_id = found
+                sets = ", ".join([f'"{c}" = NULL' for c in blank_player] + ['"withdrawn" = :yes'])
+                con.execute(sqlalchemy.text(f"UPDATE collab_experiment_player SET {sets} WHERE id = :id"),
+                            dict(id=pid, yes=True))
+                if blank_consent:
+                    sets = ", ".join(f'"{c}" = NULL' for c in blank_consent)
+                    con.execute(sqlalchemy.text(f"UPDATE consent_player SET {sets} WHERE participant_id = :p"),
+                                dict(p=participant_id))
+                outcome[code] = "withdrawn"
+    finally:
+        engine.dispose()
+    return outcome
+
+
 def reset() -> int:
     path = backup()
     print(f"backup written: {path}")
@@ -150,12 +201,19 @@ def main(argv=None) -> int:
     b = sub.add_parser("backup", help="back up the database")
     b.add_argument("--dir", type=pathlib.Path, default=BACKUP_DIR)
     sub.add_parser("reset", help="back up, then delete and recreate the database")
+    w = sub.add_parser("withdraw", help="withdraw participants by their debrief codes (blanks their answers)")
+    w.add_argument("codes", nargs="+", metavar="CODE")
     args = parser.parse_args(argv)
     if args.command == "preflight":
         return preflight()
     if args.command == "backup":
         print(f"backup written: {backup(args.dir)}")
         return 0
+    if args.command == "withdraw":
+        outcome = withdraw(args.codes)
+        for code, result in outcome.items():
+            print(f"{code}: {result}")
+        return 0 if all(r == "withdrawn" for r in outcome.values()) else 1
     return reset()
 
 
