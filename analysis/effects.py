@@ -202,4 +202,5 @@ def cell_means(tidy: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
             rows.append(dict(programme=prog, manager=m, partner=p, outcome=outcome, n=n,
                              mean=mean, std_error=se, ci_low=mean - crit * se,
                              ci_high=mean + crit * se))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["programme", "manager", "partner", "outcome", "n", "mean",
+                                       "std_error", "ci_low", "ci_high"])

@@ -69,7 +69,8 @@ def ols_hc2(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     -------
     beta : ndarray
     cov : ndarray
-        HC2: (X'X)^-1 X' diag(e_i^2 / (1 - h_ii)) X (X'X)^-1.
+        HC2: (X'X)^-1 X' diag(e_i^2 / (1 - h_ii)) X (X'X)^-1; all NaN when some
+        observation has leverage 1 (HC2 undefined).
     df_resid : int
         n - k, the classical residual degrees of freedom.
     """
@@ -78,8 +79,9 @@ def ols_hc2(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     beta = bread @ (X.T @ y)
     resid = y - X @ beta
     h = np.einsum("ij,jk,ik->i", X, bread, X)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = resid**2 / (1.0 - h)
+    if (h > 1 - 1e-10).any():  # leverage 1: HC2 is undefined, never silently infinite
+        return beta, np.full((k, k), np.nan), n - k
+    w = resid**2 / (1.0 - h)
     meat = (X * w[:, None]).T @ X
     cov = bread @ meat @ bread
     return beta, cov, n - k
@@ -260,13 +262,13 @@ def lin(df: pd.DataFrame, outcome: str, factor: str, numeric: Sequence[str],
         t = treatment(d, factor)
         y = d[outcome].to_numpy(dtype=float)
         n1, n0 = int(t.sum()), int(len(t) - t.sum())
-        Xc = covariate_matrix(d, numeric, categorical)
-        Xc = Xc - Xc.mean(axis=0)
-        X = np.column_stack([np.ones(len(d)), t, Xc, Xc * t[:, None]])
         if n1 < 2 or n0 < 2:
             rows.append(make_row(outcome, factor, prog, "lin", np.nan, np.nan, np.nan, n1, n0,
                                  alpha, note=_small_note(n1, n0)))
             continue
+        Xc = covariate_matrix(d, numeric, categorical)
+        Xc = Xc - Xc.mean(axis=0)
+        X = np.column_stack([np.ones(len(d)), t, Xc, Xc * t[:, None]])
         keep = full_rank_columns(X) if X.shape[1] > 2 else [0, 1]
         note = ""
         if 1 not in keep:
@@ -281,6 +283,8 @@ def lin(df: pd.DataFrame, outcome: str, factor: str, numeric: Sequence[str],
                                  alpha, note="not estimable: fewer people than covariate columns"))
             continue
         beta, cov, dfr = ols_hc2(X, y)
+        if not np.isfinite(cov[1, 1]):
+            note = "not estimable: too few people for the covariates (leverage 1, HC2 undefined)"
         rows.append(make_row(outcome, factor, prog, "lin", beta[1], np.sqrt(cov[1, 1]), dfr,
                              n1, n0, alpha, note=note))
     return rows_to_frame(rows)

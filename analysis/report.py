@@ -95,7 +95,8 @@ def cell_means_plot(cm: pd.DataFrame) -> plt.Figure:
                 ax.set_title(prog, fontsize=9)
             if j == 0:
                 ax.set_ylabel(outcome, fontsize=9)
-    axes[0][0].legend(fontsize=7, frameon=False, title="manager", title_fontsize=7)
+    if axes[0][0].get_legend_handles_labels()[0]:
+        axes[0][0].legend(fontsize=7, frameon=False, title="manager", title_fontsize=7)
     fig.tight_layout()
     return fig
 

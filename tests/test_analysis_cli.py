@@ -142,3 +142,14 @@ def test_fetch_downloads_the_session_export_with_the_rest_key(tmp_path):
                         "HTTP 403", "OTREE_REST_KEY")
     finally:
         server.shutdown()
+
+
+def test_report_where_nobody_consented_marks_every_effect_not_estimable(tmp_path):
+    p = tmp_path / "declined.csv"
+    simulate_study(40, seed=1, n_demo=0, p_consent=0.0).to_csv(p, index=False)
+    res = run("report", p, "--out", tmp_path / "o", "--quiet")
+    assert res.returncode == 0 and res.stderr == "", res.stderr  # no warnings either
+    eff = pd.read_csv(tmp_path / "o" / "effects.csv")
+    assert eff.estimate.isna().all() and eff.note.str.contains("not estimable").all()
+    flow = pd.read_csv(tmp_path / "o" / "flow.csv")
+    assert (flow.iloc[0].opened, flow.iloc[0].consented) == (40, 0)

@@ -204,3 +204,12 @@ def test_pooled_leaves_out_inestimable_programme_and_says_so():
     nursing = est.difference_in_means(d, "attractiveness", "manager", ["nursing"]).iloc[0]
     assert r.estimate == pytest.approx(nursing.estimate)
     assert "teacher" in r.note
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from analysis import inference
+    for module in (est, inference):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0
