@@ -1,0 +1,303 @@
+"""Load benchmark: a lecture hall of simulated phones against `otree prodserver`.
+
+    python tests/benchmarks/bench_load.py                    # full: 300 students, SQLite and PostgreSQL
+    python tests/benchmarks/bench_load.py --students 60 --runs 1 --scenarios burst
+
+Each simulated phone has its own cookies and walks the whole survey over HTTP, answering
+what each page shows. Two scenarios:
+
+- burst: all students wait at every page and press Next at the same moment;
+- class: students arrive spread over `--arrival` seconds and read 3–15 s per page.
+
+The same run measures a stock one-app oTree survey with the same number of pages
+(stock templates, Bootstrap and all) as the baseline, and prints our throughput as a
+ratio of it. Reports requests per second, p50/p95/p99 latency, errors, answers lost
+(what a student sent that is not in the database) and the final balance.
+Numbers go to BENCHMARKS.md by hand; nothing here is a test assertion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import concurrent.futures
+import os
+import pathlib
+import random
+import statistics
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent.parent))
+
+import requests  # noqa: E402
+
+from conftest import DEFAULT_POSTGRES_URL, Server, copy_project  # noqa: E402
+from student import Student, parse  # noqa: E402
+
+PROGRAMMES = ("nursing", "teacher", "management", "public_admin", "other")
+
+
+class TimedSession(requests.Session):
+    """requests.Session that records the latency of every request."""
+
+    def __init__(self, sink: list):
+        super().__init__()
+        self.sink = sink
+
+    def request(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            response = super().request(*args, **kwargs)
+        except requests.RequestException:
+            self.sink.append(("error", time.perf_counter() - start))
+            raise
+        status = "error" if response.status_code >= 500 else "ok"
+        self.sink.append((status, time.perf_counter() - start))
+        return response
+
+
+# --- the stock baseline: one app, same number of form pages, oTree's own templates ---
+STOCK_PAGES = 11  # as many submissions as our survey: consent … debrief
+
+
+def write_stock_project(folder: pathlib.Path) -> None:
+    app = folder / "stock"
+    app.mkdir(parents=True)
+    (folder / "_static").mkdir()
+    (folder / "settings.py").write_text(textwrap.dedent("""
+        SESSION_CONFIGS = [dict(name="stock", app_sequence=["stock"], num_demo_participants=1)]
+        SESSION_CONFIG_DEFAULTS = dict(real_world_currency_per_point=1.0, participation_fee=0.0, doc="")
+        PARTICIPANT_FIELDS = []
+        SESSION_FIELDS = []
+        LANGUAGE_CODE = "en"
+        REAL_WORLD_CURRENCY_CODE = "USD"
+        USE_POINTS = True
+        ADMIN_USERNAME = "admin"
+        SECRET_KEY = "stock-baseline"
+    """))
+    fields = [f"q{i}_{j}" for i in range(STOCK_PAGES) for j in range(3)]
+    pages = "\n".join(
+        f"class P{i}(Page):\n    form_model = 'player'\n    form_fields = {fields[i*3:(i+1)*3]!r}\n"
+        for i in range(STOCK_PAGES)
+    )
+    (app / "__init__.py").write_text(
+        "from otree.api import *\n\n"
+        "class C(BaseConstants):\n    NAME_IN_URL = 'stock'\n    PLAYERS_PER_GROUP = None\n    NUM_ROUNDS = 1\n\n"
+        "class Subsession(BaseSubsession):\n    pass\n\nclass Group(BaseGroup):\n    pass\n\n"
+        "class Player(BasePlayer):\n"
+        + "".join(f"    {f} = models.IntegerField(choices=[1, 2, 3, 4, 5, 6, 7], widget=widgets.RadioSelect)\n"
+                  for f in fields)
+        + "\n" + pages + "\nclass End(Page):\n    pass\n\n"
+        + f"page_sequence = [{', '.join(f'P{i}' for i in range(STOCK_PAGES))}, End]\n"
+    )
+    for i in range(STOCK_PAGES):
+        (app / f"P{i}.html").write_text("{{ block title }}Page{{ endblock }}\n{{ block content }}"
+                                         "{{ formfields }}{{ next_button }}{{ endblock }}\n")
+    (app / "End.html").write_text("{{ block title }}Thank you{{ endblock }}\n{{ block content }}Done.{{ endblock }}\n")
+
+
+# --- one simulated phone ---
+def walk(student: Student, *, think: tuple[float, float] | None, barrier: "Phaser | None",
+         rng: random.Random, sent: dict) -> None:
+    student.open()
+    for _ in range(30):
+        if student.page in ("Finished", "End", ""):
+            return
+        if think:
+            time.sleep(rng.uniform(*think))
+        if barrier is not None:
+            barrier.wait(timeout=600)
+        before = student.url
+        data = student.answer_page()
+        if student.response.status_code >= 500 or student.url == before:
+            raise RuntimeError(f"no progress on {before}: {student.response.status_code}")
+        sent[student.code].update({k: v for k, v in data.items() if k not in ("consented", "age_confirmed")})
+
+
+class Phaser:
+    """Everyone still walking presses Next together, page after page (burst scenario).
+
+    A student who finishes (or fails) leaves, so the others never wait for them.
+    """
+
+    def __init__(self, parties: int):
+        self.parties, self.arrived, self.generation = parties, 0, 0
+        self.cond = threading.Condition()
+
+    def wait(self, timeout=None):
+        with self.cond:
+            generation = self.generation
+            self.arrived += 1
+            if self.arrived >= self.parties:
+                self._release()
+            else:
+                self.cond.wait_for(lambda: generation != self.generation, timeout=timeout)
+
+    def leave(self):
+        with self.cond:
+            self.parties -= 1
+            if self.parties > 0 and self.arrived >= self.parties:
+                self._release()
+
+    def _release(self):
+        self.arrived, self.generation = 0, self.generation + 1
+        self.cond.notify_all()
+
+
+def run_scenario(url: str, n: int, scenario: str, arrival: float, seed: int) -> dict:
+    latencies: list = []
+    sent: dict = collections.defaultdict(dict)
+    barrier = Phaser(n) if scenario == "burst" else None
+
+    def one(i):
+        r = random.Random(seed * 1000 + i)
+        s = Student(url, programme=PROGRAMMES[i % 5], seed=seed * 1000 + i)
+        s.http = TimedSession(latencies)
+        if scenario == "class":
+            time.sleep(arrival * i / n)
+        try:
+            walk(s, think=(3, 15) if scenario == "class" else None, barrier=barrier, rng=r, sent=sent)
+        finally:
+            if barrier is not None:
+                barrier.leave()
+        return s
+
+    start = time.perf_counter()
+    errors = 0
+    students = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
+        for future in concurrent.futures.as_completed([pool.submit(one, i) for i in range(n)]):
+            try:
+                students.append(future.result())
+            except Exception:  # noqa: BLE001  (counted, reported)
+                errors += 1
+    elapsed = time.perf_counter() - start
+    times = sorted(t for status, t in latencies if status == "ok")
+    errors += sum(1 for status, _ in latencies if status == "error")
+    q = statistics.quantiles(times, n=100) if len(times) >= 2 else [float("nan")] * 99
+    return dict(requests=len(latencies), seconds=elapsed, rps=len(latencies) / elapsed, errors=errors,
+                p50=q[49] * 1000, p95=q[94] * 1000, p99=q[98] * 1000, sent=sent, finished=len(students))
+
+
+def lost_and_balance(server: Server, sent: dict) -> tuple[int, dict]:
+    """Answers sent but not stored, and the largest cell difference per stratum."""
+    import sqlalchemy
+
+    url = server.env.get("DATABASE_URL") or f"sqlite:///{server.folder / 'db.sqlite3'}"
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as con:
+        rows = [dict(r) for r in con.execute(sqlalchemy.text(
+            "SELECT q.code, p.* FROM collab_experiment_player p JOIN otree_participant q ON p.participant_id = q.id"))]
+    engine.dispose()
+    by_code = {r["code"]: r for r in rows}
+    lost = 0
+    for code, answers in sent.items():
+        stored = by_code.get(code, {})
+        for field, value in answers.items():
+            if field in stored and str(stored[field]) != str(value):
+                lost += 1
+    counts = collections.defaultdict(collections.Counter)
+    for r in rows:
+        if r["manager"]:
+            counts[r["stratum"]][(r["manager"], r["partner"])] += 1
+    balance = {s: max(c.values()) - min(c.values()) if len(c) == 4 else max(c.values()) for s, c in counts.items()}
+    return lost, balance
+
+
+def measure(label: str, folder: pathlib.Path, env: dict, config: str, n: int, scenario: str, arrival: float,
+            seed: int, check: bool) -> dict:
+    server = Server(folder, env=env).start()
+    try:
+        session = server.create_session(config, n)
+        result = run_scenario(session["session_wide_url"], n, scenario, arrival, seed)
+        if check:
+            result["lost"], result["balance"] = lost_and_balance(server, result["sent"])
+        result["label"] = label
+        return result
+    finally:
+        server.stop()
+
+
+def fresh_postgres(admin_url: str) -> str | None:
+    try:
+        import psycopg2
+
+        con = psycopg2.connect(admin_url, connect_timeout=3)
+    except Exception:  # noqa: BLE001
+        return None
+    con.autocommit = True
+    name = f"otree_bench_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
+    con.cursor().execute(f'CREATE DATABASE "{name}"')
+    con.close()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--students", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=3, help="runs per configuration (median reported)")
+    parser.add_argument("--scenarios", default="burst,class")
+    parser.add_argument("--arrival", type=float, default=60.0, help="class scenario: arrivals spread over seconds")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL)
+    args = parser.parse_args(argv)
+
+    rows = []
+    for scenario in args.scenarios.split(","):
+        for database in args.databases.split(","):
+            results, stock_results = [], []
+            for run in range(args.runs):
+                with tempfile.TemporaryDirectory() as tmp:
+                    tmp = pathlib.Path(tmp)
+                    env = {}
+                    if database == "postgresql":
+                        url = fresh_postgres(args.postgres)
+                        if url is None:
+                            print(f"skipping PostgreSQL: not reachable at {args.postgres}")
+                            break
+                        env["DATABASE_URL"] = url
+                    ours = measure("ours", copy_project(tmp / "ours"), env, "classroom", args.students, scenario,
+                                   args.arrival, seed=run + 1, check=True)
+                    if database == "postgresql":
+                        env["DATABASE_URL"] = fresh_postgres(args.postgres)
+                    (tmp / "stock").mkdir()
+                    write_stock_project(tmp / "stock")
+                    stock = measure("stock", tmp / "stock", env, "stock", args.students, scenario, args.arrival,
+                                    seed=run + 1, check=False)
+                results.append(ours)
+                stock_results.append(stock)
+                print(f"{scenario:5} {database:10} run {run + 1}: ours {ours['rps']:.1f} req/s "
+                      f"p95 {ours['p95']:.0f} ms errors {ours['errors']} lost {ours['lost']} | "
+                      f"stock {stock['rps']:.1f} req/s p95 {stock['p95']:.0f} ms errors {stock['errors']}",
+                      flush=True)
+            if not results:
+                continue
+            med = lambda rs, k: statistics.median(r[k] for r in rs)  # noqa: E731
+            rows.append(dict(
+                scenario=scenario, database=database, runs=len(results),
+                rps=med(results, "rps"), p50=med(results, "p50"), p95=med(results, "p95"), p99=med(results, "p99"),
+                errors=sum(r["errors"] for r in results), lost=sum(r["lost"] for r in results),
+                balance=max(max(r["balance"].values(), default=0) for r in results),
+                stock_rps=med(stock_results, "rps"), stock_p95=med(stock_results, "p95"),
+                stock_errors=sum(r["errors"] for r in stock_results),
+            ))
+    print()
+    print(f"{args.students} students, median of runs; ratio = our req/s ÷ stock req/s in the same run")
+    print("| scenario | database | runs | req/s | p50 ms | p95 ms | p99 ms | errors | lost answers | "
+          "largest cell difference | stock req/s | stock p95 ms | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['scenario']} | {r['database']} | {r['runs']} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} | "
+              f"{r['p99']:.0f} | {r['errors']} | {r['lost']} | {r['balance']} | {r['stock_rps']:.1f} | "
+              f"{r['stock_p95']:.0f} | {r['rps'] / r['stock_rps']:.2f} |")
+    return 0 if all(r["errors"] == 0 and r["lost"] == 0 for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
