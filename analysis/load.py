@@ -102,7 +102,8 @@ def _wide_to_rows(df: pd.DataFrame, path: Path) -> pd.DataFrame:
         out[f] = get(app_col(WIDE_APP, f))
     out["consented"] = get(needed["consented"])
     out["consent_version"] = get(app_col(CONSENT_APP, "consent_version"))
-    out["site"] = out["site"].fillna(get("session.config.site"))
+    # INSTRUMENT.md: campus is stored as site when the session does not fix the site.
+    out["site"] = out["site"].fillna(get("session.config.site")).fillna(out["campus"])
     out["language"] = get(app_col(CONSENT_APP, "language")).fillna(out["language"]).fillna(
         get("session.config.language"))
     out["block_size"] = out["block_size"].fillna(get("session.config.block_size"))
