@@ -134,6 +134,10 @@ def randomisation_test(y: np.ndarray, c: np.ndarray, blocks: np.ndarray, draws: 
     each block, which re-runs the permuted-block assignment (every arrangement of a
     block's labels is equally likely; an incomplete block permutes among those present).
 
+    Callers pass only people with the outcome observed, so the test is conditional on
+    who answered; blocks left unbalanced by drop-out make the null mean E0[T] differ
+    from 0, hence the two-sided p is taken about E0[T], not about 0.
+
     Each block's contribution depends only on which arrangement it draws, so the
     statistic is a sum of independent per-block draws from small tables (one row per
     block, one column per distinct arrangement). Blocks sharing a coefficient multiset

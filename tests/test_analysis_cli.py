@@ -46,6 +46,8 @@ def test_report_recovers_a_large_injected_effect_from_either_export(tmp_path, fm
     assert pooled.loc[("attractiveness", "partner")].adjustment == "bh"
     ri = pd.read_csv(out / "randomisation_inference.csv")
     assert (ri.p_value_ri <= 2 / 501).all()
+    both = ri.merge(eff, on=["outcome", "factor", "programme", "estimator"])
+    assert len(both) == 4 and np.allclose(both.statistic, both.estimate, rtol=1e-10)
     html = (out / "report.html").read_text()
     assert "data:image/png;base64," in html and "src=\"http" not in html and "<link" not in html
     assert "default_plan.toml" in html and "SHA-256" in html
