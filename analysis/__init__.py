@@ -1,0 +1,18 @@
+"""The researchers' half: from oTree exports to tidy data, a codebook, effects and a report.
+
+Run as ``python -m analysis {tidy,report,fetch,simulate}`` (see ``analysis/README.md``).
+Imports no oTree. One decision, one place:
+
+- ``contract``: the tidy table, codes, scales and effects schema of DESIGN.md
+- ``load``: exports (oTree wide or the custom export) -> tidy table; withdrawals; scoring
+- ``codebook``: codebook (CSV, Markdown) and the Stata file
+- ``estimators``: difference in means, Lin, factorial, block-weighted, fixed effects,
+  heterogeneity; every estimator returns rows of the effects schema
+- ``inference``: Holm, Benjamini-Hochberg, TOST, randomisation inference
+- ``measurement``: reliability, balance, flow
+- ``plan`` + ``default_plan.toml``: the analysis plan
+- ``effects``: the plan applied to a tidy table (what the report and simulations call)
+- ``report``: tables, figures and the self-contained report.html
+- ``simulate``: a data-generating process with known effects, export-shaped
+- ``fetch``: download a session's export through oTree's REST API
+"""
