@@ -17,6 +17,7 @@ import html
 import segno
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+import otree.middleware
 import otree.views.admin
 import otree.views.participant
 from otree.database import db
@@ -109,7 +110,7 @@ _registered = False
 
 
 def register_routes() -> None:
-    """List our admin views with oTree's, and use the friendly 'full' page.
+    """List our admin views with oTree's, use the friendly 'full' page, lock exports.
 
     Must run before `otree.urls` is imported (oTree imports the apps first).
     """
@@ -121,6 +122,11 @@ def register_routes() -> None:
         view.__module__ = otree.views.admin.__name__  # oTree collects views by module
         setattr(otree.views.admin, view.__name__, view)
     otree.views.participant.no_participants_left_http_response = full_session_response
+    # oTree runs data exports outside its request lock but on the same database
+    # connection as page requests, so an export's commit or rollback could land in the
+    # middle of a student's submission. An empty set makes every request, exports
+    # included, take the lock: an export waits a moment, an answer is never lost.
+    otree.middleware.PATHS_WITHOUT_LOCK = set()
 
 
 PROJECTOR_HTML = """<!DOCTYPE html>

@@ -91,6 +91,10 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash or a power cut would: no shutdown handlers run."""
+        self.stop(signal.SIGKILL)
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
@@ -147,8 +151,11 @@ def postgres_url(postgres_admin_url):
     con = psycopg2.connect(postgres_admin_url)
     con.autocommit = True
     con.cursor().execute(f'CREATE DATABASE "{name}"')
+    con.close()
     base = postgres_admin_url.rsplit("/", 1)[0]
     yield f"{base}/{name}"
+    con = psycopg2.connect(postgres_admin_url)  # a new one: a test may have restarted the server
+    con.autocommit = True
     con.cursor().execute(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
     )
