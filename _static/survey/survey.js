@@ -1,14 +1,123 @@
-/* The student's pages: one item at a time within a page, and the admin's auto-advance.
-   Works without this script too: then every item of the page is shown at once. */
+/* The student's pages, progressively enhanced: one item at a time, answers that survive a
+   dropped connection or a reload, and the admin's auto-advance.
+   Without this script every page is a plain form: all items shown, an ordinary POST. */
 (function () {
   "use strict";
-  var script = document.getElementById("survey-js");
-  var form = document.getElementById("form");
-  if (!script || !form) return;
+  var PREFIX = "survey:"; // localStorage key: PREFIX + page path (/p/<participant>/<app>/<Page>/<index>)
+  var TIMEOUT = 15000; // a request that has not answered by then counts as failed
+  var socket = null, socketTimer = null, socketDelay = 1000;
+  var page = null; // the page on screen: {key, form, body, sending, attempt, timer, notice}
+
+  // --- Unsent answers, kept in the browser until the server has them.
+  function storage() { try { return window.localStorage; } catch (e) { return null; } }
+  function where(path) {
+    var m = /^\/p\/([^/]+)\/[^/]+\/[^/]+\/(\d+)/.exec(path || "");
+    return m ? { code: m[1], index: +m[2] } : null;
+  }
+  function read(key) {
+    var s = storage();
+    try { return s ? JSON.parse(s.getItem(key)) : null; } catch (e) { return null; }
+  }
+  function write(key, value) {
+    var s = storage();
+    try { if (s) s.setItem(key, JSON.stringify(value)); } catch (e) { /* full or private mode */ }
+  }
+  function forget(key) {
+    var s = storage();
+    try { if (s) s.removeItem(key); } catch (e) { /* ignore */ }
+  }
+  // Pages this participant has left behind never need their answers again.
+  function forgetEarlier(here) {
+    var s = storage();
+    if (!s || !here) return;
+    for (var i = s.length - 1; i >= 0; i--) {
+      var k = s.key(i);
+      var w = k && k.indexOf(PREFIX) === 0 ? where(k.slice(PREFIX.length)) : null;
+      if (w && w.code === here.code && w.index < here.index) s.removeItem(k);
+    }
+  }
+  function answersOf(form) {
+    var out = {};
+    Array.prototype.forEach.call(form.querySelectorAll("input[type=radio],input[type=checkbox]"), function (el) {
+      if (el.checked) out[el.name] = el.value;
+      else if (el.type === "checkbox" && !(el.name in out)) out[el.name] = null;
+    });
+    return out;
+  }
+  function restore(form, answers) {
+    Object.keys(answers || {}).forEach(function (name) {
+      Array.prototype.forEach.call(form.querySelectorAll("input"), function (el) {
+        if (el.name !== name) return;
+        if (el.type === "checkbox") el.checked = answers[name] === el.value;
+        else if (el.type === "radio" && el.value === answers[name]) el.checked = true;
+      });
+    });
+  }
+
+  // --- Messages about the connection, in the page's language (texts from Base.html).
+  function say(kind) {
+    if (!page || !page.notice) return;
+    page.notice.textContent = kind ? page.script.getAttribute("data-" + kind) || "" : "";
+  }
+
+  // --- Sending: fetch the same URL as the form would, keep the answers until it worked.
+  function send() {
+    var p = page;
+    if (!p || typeof p.body !== "string" || p.sending) return; // a double tap while a request is in flight
+    clearTimeout(p.timer);
+    p.sending = true;
+    p.form.setAttribute("aria-busy", "true");
+    var ctrl = window.AbortController ? new AbortController() : null;
+    var watchdog = setTimeout(function () { if (ctrl) ctrl.abort(); }, TIMEOUT);
+    fetch(location.href, {
+      method: "POST",
+      body: p.body,
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      credentials: "same-origin",
+      cache: "no-store",
+      signal: ctrl ? ctrl.signal : undefined
+    }).then(function (r) {
+      if (r.status >= 500) throw new Error("server " + r.status);
+      return r.text().then(function (html) { return { url: r.url, html: html }; });
+    }).then(function (res) {
+      clearTimeout(watchdog);
+      p.sending = false;
+      if (page === p) arrive(res.url, res.html);
+    }, function () {
+      clearTimeout(watchdog);
+      p.sending = false;
+      p.form.removeAttribute("aria-busy");
+      if (page !== p) return;
+      p.attempt += 1;
+      say("offline");
+      // Retry with backoff (2, 4, 8, … 30 s), and at once when the browser is back online.
+      p.timer = setTimeout(send, Math.min(30000, 1000 * Math.pow(2, p.attempt)));
+    });
+  }
+
+  // Show the server's answer in place: one request per page, no stylesheet or script
+  // to fetch again. Anything that is not one of our pages is opened normally.
+  function arrive(url, html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    if (!doc.getElementById("survey-js") || !doc.body) { location.replace(url); return; }
+    var target = new URL(url, location.href);
+    if (target.pathname !== location.pathname) forget(page.key);
+    else write(page.key, { answers: answersOf(page.form) }); // shown again with an error
+    clearTimeout(page.timer);
+    page = null;
+    closeSocket();
+    history.replaceState(null, "", target.href);
+    document.title = doc.title;
+    document.documentElement.lang = doc.documentElement.lang;
+    document.body.replaceWith(document.adoptNode(doc.body));
+    window.scrollTo(0, 0);
+    init(true);
+  }
 
   // --- One item at a time: tap an answer, the next item appears; all sent together.
-  var box = form.querySelector(".items.stepper");
-  if (box) {
+  function stepper(form, script) {
+    var box = form.querySelector(".items.stepper");
+    if (!box) return null;
     var items = Array.prototype.slice.call(box.querySelectorAll(".item"));
     var back = form.querySelector(".back-item");
     var itemOf = script.getAttribute("data-item-of") || "{item} / {total}";
@@ -16,9 +125,6 @@
     var current = 0;
     var answered = function (i) { return !!items[i].querySelector("input:checked"); };
     var optional = function (i) { return items[i].id === "q_gender"; };
-    var firstOpen = items.findIndex(function (el, i) {
-      return el.classList.contains("has-error") || !answered(i);
-    });
     var counter = document.createElement("p");
     counter.className = "item-count";
     box.parentNode.insertBefore(counter, box);
@@ -39,43 +145,111 @@
       p.className = "error"; p.id = "err_js_" + i; p.setAttribute("role", "alert");
       p.textContent = errorText;
       el.classList.add("has-error");
+      el.setAttribute("aria-invalid", "true");
       el.setAttribute("aria-describedby", p.id);
       el.querySelector("legend").insertAdjacentElement("afterend", p);
     };
     box.addEventListener("change", function (e) {
       var i = items.indexOf(e.target.closest(".item"));
       var err = items[i].querySelector(".error");
-      if (err) { err.remove(); items[i].classList.remove("has-error"); }
+      if (err) {
+        err.remove(); items[i].classList.remove("has-error");
+        items[i].removeAttribute("aria-invalid"); items[i].removeAttribute("aria-describedby");
+      }
       if (i === current && i < items.length - 1) {
         setTimeout(function () { if (current === i) show(i + 1); }, 250);
       }
     });
     if (back) back.addEventListener("click", function () { if (current > 0) show(current - 1); });
-    form.addEventListener("submit", function (e) {
-      if (e.submitter && e.submitter.name) return; // e.g. language buttons
-      if (!answered(current) && !optional(current)) { e.preventDefault(); flag(current); return; }
-      if (current < items.length - 1) { e.preventDefault(); show(current + 1); return; }
-      var missing = items.findIndex(function (el, j) { return !answered(j) && !optional(j); });
-      if (missing >= 0) { e.preventDefault(); show(missing); flag(missing); }
+    var firstOpen = items.findIndex(function (el, i) {
+      return el.classList.contains("has-error") || (!answered(i) && !optional(i));
     });
-    show(firstOpen >= 0 ? firstOpen : 0, true);
+    show(firstOpen >= 0 ? firstOpen : items.length - 1, true);
+    // true when the form may be sent; otherwise moves to the item that needs an answer
+    return function ready() {
+      if (!answered(current) && !optional(current)) { flag(current); return false; }
+      if (current < items.length - 1) { show(current + 1); return false; }
+      var missing = items.findIndex(function (el, j) { return !answered(j) && !optional(j); });
+      if (missing >= 0) { show(missing); flag(missing); return false; }
+      return true;
+    };
   }
 
   // --- The admin's "advance slowest participants": reload when told. A dropped
   // connection only reconnects; it never moves the student off the page.
-  var url = script.getAttribute("data-socket-url");
-  if (url && window.WebSocket) {
-    var delay = 1000;
-    var connect = function () {
-      var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-      var ws;
-      try { ws = new WebSocket(scheme + location.host + url); } catch (e) { return; }
-      ws.onopen = function () { delay = 1000; };
-      ws.onmessage = function (e) {
-        try { if (JSON.parse(e.data).auto_advanced) location.reload(); } catch (err) { /* ignore */ }
-      };
-      ws.onclose = function () { setTimeout(connect, delay); delay = Math.min(delay * 2, 30000); };
+  function connect(url) {
+    if (!url || !window.WebSocket) return;
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var ws;
+    try { ws = new WebSocket(scheme + location.host + url); } catch (e) { return; }
+    socket = ws;
+    ws.onopen = function () { socketDelay = 1000; };
+    ws.onmessage = function (e) {
+      var data = null;
+      try { data = JSON.parse(e.data); } catch (err) { return; }
+      if (data && data.auto_advanced) location.reload();
     };
-    connect();
+    ws.onclose = function () {
+      if (socket !== ws) return; // closed on purpose: the page was left
+      socketTimer = setTimeout(function () { connect(url); }, socketDelay);
+      socketDelay = Math.min(socketDelay * 2, 30000);
+    };
   }
+  function closeSocket() {
+    clearTimeout(socketTimer);
+    var ws = socket;
+    socket = null;
+    if (ws) { try { ws.close(); } catch (e) { /* ignore */ } }
+  }
+
+  function init(arrived) {
+    var script = document.getElementById("survey-js");
+    var form = document.getElementById("form");
+    if (!script) return;
+    var key = PREFIX + location.pathname;
+    forgetEarlier(where(location.pathname));
+    if (form) {
+      var saved = read(key);
+      if (saved && saved.answers) restore(form, saved.answers);
+      page = {
+        key: key, form: form, script: script, body: saved ? saved.pending : undefined,
+        sending: false, attempt: 0, timer: null, notice: document.getElementById("net-status")
+      };
+      var ready = stepper(form, script);
+      var p = page;
+      form.addEventListener("change", function () {
+        var s = read(key) || {};
+        s.answers = answersOf(form);
+        write(key, s);
+      });
+      form.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var submitter = e.submitter;
+        var language = submitter && submitter.name === "switch_language";
+        if (!language && ready && !ready()) return;
+        var body = new URLSearchParams();
+        new FormData(form).forEach(function (v, k) { body.append(k, v); });
+        if (submitter && submitter.name) body.append(submitter.name, submitter.value);
+        p.body = body.toString();
+        write(key, { answers: answersOf(form), pending: p.body });
+        p.attempt = 0;
+        send();
+      });
+      if (typeof p.body === "string") { say("restored"); send(); } // sent before a reload, never confirmed
+    } else {
+      forget(key);
+    }
+    if (arrived) {
+      var h1 = document.querySelector("h1");
+      if (h1) { h1.setAttribute("tabindex", "-1"); h1.focus({ preventScroll: true }); }
+    }
+    connect(script.getAttribute("data-socket-url"));
+    if (window.performance && performance.mark) performance.mark("survey-ready");
+    document.documentElement.setAttribute("data-ready", location.pathname);
+  }
+
+  window.addEventListener("online", function () {
+    if (page && typeof page.body === "string" && !page.sending) { page.attempt = 0; send(); }
+  });
+  init(false);
 })();

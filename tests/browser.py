@@ -1,0 +1,273 @@
+"""A student with a phone: Debian's Chromium driven by Playwright, tapping through the survey.
+
+Shared by the browser tests and the page benchmark. The accessibility rules are checked
+by our own script in the page (no outside tool): labels, fieldsets, contrast, target
+sizes, overflow at 320 px and at 200 % text, the page language, visible focus and
+error messages a screen reader can find.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import random
+import re
+import shutil
+import sqlite3
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+PAGE_RE = re.compile(r"/p/(?P<code>[^/]+)/(?P<app>[^/]+)/(?P<page>[^/]+)/(?P<index>\d+)")
+
+
+def chromium_path() -> str | None:
+    if pathlib.Path(CHROMIUM).exists():
+        return CHROMIUM
+    return shutil.which("chromium")
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+
+
+def phone(browser, width: int = 390, height: int = 844, **kwargs):
+    """A touch phone's browser context (no device pixel ratio: smaller screenshots)."""
+    return browser.new_context(
+        viewport=dict(width=width, height=height), is_mobile=True, has_touch=True,
+        device_scale_factor=1, **kwargs,
+    )
+
+
+def page_name(url: str) -> str:
+    m = PAGE_RE.search(url)
+    return m.group("page") if m else ""
+
+
+def participant_code(url: str) -> str:
+    m = PAGE_RE.search(url)
+    return m.group("code") if m else ""
+
+
+# --- Accessibility and layout rules, evaluated in the page. Returns a list of problems.
+A11Y_JS = r"""
+(lang) => {
+  const problems = [];
+  const shown = (el) => {
+    const r = el.getBoundingClientRect();
+    const cs = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && cs.visibility !== 'hidden' && !el.closest('[hidden]');
+  };
+  const name = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.name ? '[name=' + el.name + ']' : ''}`;
+  if (document.documentElement.lang !== lang) problems.push(`html[lang]=${document.documentElement.lang}, expected ${lang}`);
+  if (!document.title.trim()) problems.push('empty <title>');
+  const h1 = document.querySelectorAll('h1');
+  if (h1.length !== 1 || !h1[0].textContent.trim()) problems.push('needs exactly one non-empty h1');
+
+  // every control has an accessible name
+  for (const el of document.querySelectorAll('input, select, textarea, button')) {
+    if (el.type === 'hidden') continue;
+    let label = el.getAttribute('aria-label') || '';
+    const by = el.getAttribute('aria-labelledby');
+    if (by) label += by.split(/\s+/).map((id) => (document.getElementById(id) || {}).textContent || '').join(' ');
+    for (const l of el.labels || []) label += l.textContent;
+    if (el.tagName === 'BUTTON') label += el.textContent;
+    if (!label.trim()) problems.push(`unlabelled control ${name(el)}`);
+  }
+  // radio groups are fieldsets with a legend
+  for (const r of document.querySelectorAll('input[type=radio]')) {
+    const fs = r.closest('fieldset');
+    const legend = fs && fs.querySelector(':scope > legend');
+    if (!legend || !legend.textContent.trim()) problems.push(`radio ${name(r)} not in a fieldset with a legend`);
+  }
+  // error messages: announced (role=alert) or tied to their question (aria-describedby)
+  for (const e of document.querySelectorAll('.error, .alert')) {
+    if (!shown(e)) continue;
+    const tied = e.id && document.querySelector(`[aria-describedby~="${e.id}"]`);
+    if (!tied && !e.closest('[role=alert]')) problems.push(`error message not announced: ${e.textContent.trim().slice(0, 40)}`);
+    const q = e.closest('fieldset');
+    if (q && q.getAttribute('aria-invalid') !== 'true') problems.push('question with an error lacks aria-invalid');
+  }
+  // contrast of every visible text against its effective background
+  const rgb = (s) => (s.match(/[\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let n = el; n; n = n.parentElement) {
+      const c = rgb(getComputedStyle(n).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+      if (c.length === 4 && c[3] > 0) return null; // translucent: not judged here
+    }
+    return [255, 255, 255];
+  };
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const seen = new Set();
+  for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+    const el = t.parentElement;
+    if (!t.textContent.trim() || !el || seen.has(el) || !shown(el) || el.closest('script,noscript')) continue;
+    seen.add(el);
+    const bg = background(el);
+    if (!bg) continue;
+    const cs = getComputedStyle(el);
+    const fg = rgb(cs.color);
+    let ratio = (Math.max(lum(fg), lum(bg)) + 0.05) / (Math.min(lum(fg), lum(bg)) + 0.05);
+    if (Number(cs.opacity) < 1) ratio = 0;
+    if (ratio < 4.5) problems.push(`contrast ${ratio.toFixed(2)} < 4.5 for "${t.textContent.trim().slice(0, 30)}"`);
+  }
+  // tap targets of at least 44 x 44 CSS px (a radio or checkbox is tapped through its label)
+  for (const el of document.querySelectorAll('input, button, summary, a[href], select')) {
+    const target = (el.type === 'radio' || el.type === 'checkbox') ? (el.closest('label') || el) : el;
+    if (!shown(target)) continue;
+    const r = target.getBoundingClientRect();
+    if (r.width < 44 || r.height < 44) problems.push(`tap target ${name(el)} ${Math.round(r.width)}x${Math.round(r.height)}`);
+  }
+  // a visible focus style exists
+  let focusRule = false;
+  for (const sheet of document.styleSheets) {
+    try { for (const rule of sheet.cssRules) if ((rule.selectorText || '').includes(':focus-visible') && /outline/.test(rule.cssText)) focusRule = true; }
+    catch (e) { /* other origin */ }
+  }
+  if (!focusRule) problems.push('no :focus-visible outline rule');
+  // no horizontal scrolling
+  const doc = document.documentElement;
+  if (doc.scrollWidth > doc.clientWidth + 1) problems.push(`horizontal overflow: ${doc.scrollWidth} > ${doc.clientWidth}`);
+  return problems;
+}
+"""
+
+OVERFLOW_JS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def check_page(page, lang: str) -> list[str]:
+    """All rules at the current size, then no overflow at 320 px and at 200 % text size."""
+    problems = list(page.evaluate(A11Y_JS, lang))
+    size = page.viewport_size
+    page.set_viewport_size(dict(width=320, height=size["height"]))
+    if page.evaluate(OVERFLOW_JS) > 1:
+        problems.append("horizontal overflow at 320 px")
+    page.evaluate("() => { document.documentElement.style.fontSize = '200%' }")
+    over = page.evaluate(OVERFLOW_JS)
+    if over > 1:
+        problems.append(f"horizontal overflow at 320 px with 200 % text ({over}px)")
+    # still usable: the main button (if any) is on the page and wide enough to tap
+    small = page.evaluate("""() => [...document.querySelectorAll('button')].filter(b => {
+        const r = b.getBoundingClientRect(); return r.width > 0 && (r.right > document.documentElement.clientWidth + 1);
+    }).length""")
+    if small:
+        problems.append("buttons cut off at 200 % text")
+    page.evaluate("() => { document.documentElement.style.fontSize = '' }")
+    page.set_viewport_size(size)
+    # keyboard focus is visible: Tab to the first control and read its outline
+    page.evaluate("() => { if (document.activeElement) document.activeElement.blur() }")
+    page.keyboard.press("Tab")
+    outline = page.evaluate("""() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return null;
+        const cs = getComputedStyle(el);
+        return el.matches(':focus-visible') ? parseFloat(cs.outlineWidth) : 0;
+    }""")
+    if outline is not None and outline < 2:
+        problems.append("keyboard focus not visible")
+    return problems
+
+
+def screenshot(page, name: str) -> pathlib.Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def wait_ready(page, timeout: float = 15000) -> str:
+    """Wait until survey.js has set the page up (or, without script, the page loaded)."""
+    page.wait_for_load_state("domcontentloaded")
+    page.wait_for_function(
+        "() => document.documentElement.getAttribute('data-ready') === location.pathname",
+        timeout=timeout,
+    )
+    return page_name(page.url)
+
+
+class Tapper:
+    """Answers each page by tapping, as a student would; remembers every answer given."""
+
+    def __init__(self, page, *, programme: str = "nursing", seed: int = 0, script: bool = True):
+        self.page = page
+        self.programme = programme
+        self.rng = random.Random(seed)
+        self.script = script
+        self.answers: dict[str, str] = {}
+
+    def ready(self) -> str:
+        if self.script:
+            return wait_ready(self.page)
+        self.page.wait_for_load_state("domcontentloaded")
+        return page_name(self.page.url)
+
+    def choose(self, item) -> None:
+        """Tap one option of a visible question (fieldset) and remember it."""
+        options = item.locator("input[type=radio]")
+        values = [options.nth(i).get_attribute("value") for i in range(options.count())]
+        name = options.first.get_attribute("name")
+        value = self.programme if name == "programme" else self.rng.choice(values)
+        item.locator(f"label[for=id_{name}_{value}]").tap()
+        self.answers[name] = value
+
+    def answer_items(self, upto: int | None = None) -> int:
+        """Tap through the visible page's questions (the first `upto` of them)."""
+        items = self.page.locator("fieldset.item")
+        n = items.count() if upto is None else upto
+        for i in range(n):
+            item = items.nth(i)
+            item.wait_for(state="visible")
+            self.choose(item)
+        return n
+
+    def next(self) -> None:
+        self.page.locator("button.next").first.tap(timeout=5000)
+
+    def leave(self, before: str) -> str:
+        """Wait for the page after `before` (a different path)."""
+        self.page.wait_for_function("(p) => location.pathname !== p", arg=before)
+        return self.ready()
+
+    def answer_page(self) -> str:
+        """Answer the page on screen and move on; returns the next page's name."""
+        page = self.page
+        name = page_name(page.url)
+        before = page.evaluate("() => location.pathname")
+        if name == "Consent":
+            page.locator("label[for=id_age_confirmed]").tap()
+            page.locator("button[name=consented][value=True]").tap()
+        else:
+            self.answer_items()
+            self.next()
+        return self.leave(before)
+
+
+def rows(db: pathlib.Path, table: str) -> list[dict]:
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute(f"SELECT * FROM {table}")]  # noqa: S608 (fixed names)
+    finally:
+        con.close()
+
+
+def player_of(db: pathlib.Path, table: str, code: str) -> dict:
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    try:
+        found = con.execute(
+            f"SELECT t.* FROM {table} t JOIN otree_participant p ON p.id = t.participant_id WHERE p.code = ?",
+            (code,),
+        ).fetchall()
+        assert len(found) == 1, f"{len(found)} rows in {table} for {code}"
+        return dict(found[0])
+    finally:
+        con.close()
