@@ -146,6 +146,8 @@ def _table(df: pd.DataFrame, digits: int = 3, max_rows: int | None = None) -> st
         if isinstance(v, (float, np.floating)):
             if not np.isfinite(v):
                 return ""
+            if float(v).is_integer() and abs(v) < 1e15:  # counts and df (NaN made them floats)
+                return str(int(v))
             return f"{v:.{digits}g}" if abs(v) < 1e-3 and v != 0 else f"{v:.{digits}f}"
         return v
     return d.map(fmt).to_html(index=False, escape=True, border=0, classes="t", na_rep="")
