@@ -11,11 +11,12 @@ import time
 from otree.api import BaseConstants, BaseGroup, BasePlayer, BaseSubsession, models
 
 import settings
-from . import assignment, dashboard, instructor, privacy, texts, tidy, withdrawal
+from . import assignment, dashboard, instructor, privacy, security, texts, tidy, withdrawal
 from .survey_page import SurveyPage, language_of
 
 instructor.register_routes()  # the projector view and live counts (admin login applies)
 privacy.install()  # no client IP addresses in the server's access log
+security.install()  # participant codes from a cryptographic source
 
 doc = __doc__
 
