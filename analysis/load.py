@@ -289,6 +289,9 @@ def tidy_from_exports(paths: Sequence[str | Path], withdrawals: str | Path | Non
     if drop.any():
         notes.append(f"dropped {int(drop.sum())} demo or bot rows")
     df = df[~drop.to_numpy()].copy()
+    if df.empty:
+        raise AnalysisInputError(", ".join(str(p) for p in paths),
+                                 f"no participants left after dropping {int(drop.sum())} demo or bot rows")
     df = _derive(df)
     # One row per session and participant: keep the furthest-progressed copy.
     progress = (df["completed"].astype(int) * 4 + df["assigned"].astype(int) * 2

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from analysis.contract import TIDY_COLUMNS
+from analysis.errors import AnalysisInputError
 from analysis.load import tidy_from_exports
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -48,8 +49,9 @@ def real_exports(tmp_path_factory):
 
 
 def test_bot_rows_of_a_real_export_are_dropped(real_exports):
-    assert len(tidy_from_exports([real_exports / "all_apps_wide.csv"])) == 0
-    assert len(tidy_from_exports([real_exports / "collab_experiment_custom.csv"])) == 0
+    for name in ("all_apps_wide.csv", "collab_experiment_custom.csv"):
+        with pytest.raises(AnalysisInputError, match="no participants left after dropping 12 demo or bot rows"):
+            tidy_from_exports([real_exports / name])
 
 
 def test_real_wide_and_custom_exports_agree_for_everyone_who_consented(real_exports):
