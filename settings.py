@@ -79,6 +79,11 @@ ROOMS = [
     ]
 ]
 
+# oTree shows tracebacks and debug panels whenever OTREE_PRODUCTION is unset, which is
+# how the quick start runs on real data. Students must never see a traceback, so debug
+# output is opt-in for developers: OTREE_DEBUG=1.
+DEBUG = environ.get("OTREE_DEBUG", "") == "1"
+
 # Keep 'en': oTree's WTForms has no Danish locale, and every participant-facing
 # string (errors and buttons included) comes from the project's own texts anyway.
 LANGUAGE_CODE = "en"

@@ -13,11 +13,14 @@ a participant code, a name or an answer.
 from __future__ import annotations
 
 import html
+import logging
 
 import segno
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+import otree.errorpage
 import otree.middleware
+import otree.settings
 import otree.views.admin
 import otree.views.participant
 from otree.database import db
@@ -127,6 +130,27 @@ def register_routes() -> None:
     # middle of a student's submission. An empty set makes every request, exports
     # included, take the lock: an export waits a moment, an answer is never lost.
     otree.middleware.PATHS_WITHOUT_LOCK = set()
+    # Unless a developer asked for debug pages (OTREE_DEBUG=1), a server error shows a
+    # calm page in three languages instead of oTree's admin-facing error page. oTree
+    # builds its 500 page from this template when it starts.
+    if not otree.settings.DEBUG:
+        otree.errorpage.TEMPLATE = ERROR_HTML
+    _log_server_errors()
+
+
+def _log_server_errors() -> None:
+    """Write every request's exception to the server log (oTree's setup drops them)."""
+    middleware = otree.errorpage.OTreeServerErrorMiddleware
+    original = middleware.__call__
+
+    async def call_and_log(self, scope, receive, send):
+        try:
+            await original(self, scope, receive, send)
+        except Exception:
+            logging.getLogger("collab_experiment").exception("server error on %s", scope.get("path"))
+            raise
+
+    middleware.__call__ = call_and_log
 
 
 PROJECTOR_HTML = """<!DOCTYPE html>
@@ -180,6 +204,18 @@ button{{font-size:1.4vw;padding:.5em 1em;align-self:flex-start}}
 }})();
 </script>
 </body></html>
+"""
+
+ERROR_HTML = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Please try again · Prøv igjen · Prøv igen</title>
+<link rel="stylesheet" href="/static/survey/survey.css">
+</head><body><main class="page">
+<section lang="nb"><h1>Noe gikk galt</h1><p>Svarene du allerede har sendt, er lagret. Vent litt og last inn siden på nytt.</p></section>
+<section lang="da"><h1>Noget gik galt</h1><p>De svar, du allerede har sendt, er gemt. Vent lidt, og genindlæs siden.</p></section>
+<section lang="en"><h1>Something went wrong</h1><p>The answers you already sent are saved. Wait a moment and reload the page.</p></section>
+</main></body></html>
 """
 
 FULL_HTML = """<!DOCTYPE html>

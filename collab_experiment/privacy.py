@@ -2,10 +2,13 @@
 
 The server's access log (uvicorn) prints each client's address. Researchers promise
 students that no IP address is collected, so the address is replaced before the line
-is written. Plain Python, no oTree; installed when the app is imported.
+is written. uvicorn's own messages (start-up, errors) get a handler too: oTree's
+logging setup leaves that logger without one. Plain Python, no oTree; installed when
+the app is imported.
 """
 
 import logging
+import sys
 
 HIDDEN = "-"
 
@@ -20,6 +23,11 @@ class HideClientAddress(logging.Filter):
 
 
 def install() -> None:
-    logger = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, HideClientAddress) for f in logger.filters):
-        logger.addFilter(HideClientAddress())
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, HideClientAddress) for f in access.filters):
+        access.addFilter(HideClientAddress())
+    errors = logging.getLogger("uvicorn.error")
+    if not errors.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        errors.addHandler(handler)

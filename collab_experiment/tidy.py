@@ -32,10 +32,11 @@ SCALES = {**texts.OUTCOME_SCALES, "psm": ("psm_1", "psm_2", "psm_3")}
 
 
 def scale_score(values) -> float | None:
-    """Item mean; missing unless every item was answered (a scale is one page)."""
-    if any(v is None for v in values):
+    """Mean of the answered items, if at least half were answered (the analysis's rule)."""
+    answered = [v for v in values if v is not None]
+    if not answered or 2 * len(answered) < len(values):
         return None
-    return statistics.fmean(values)
+    return statistics.fmean(answered)
 
 
 def tidy_row(player: dict, participant: dict, session: dict) -> dict:

@@ -172,3 +172,26 @@ def test_tampered_programme_posts_get_a_clear_page_and_store_nothing_wrong(serve
     else:
         assert s.page == "Programme" and texts.load("en")["ui"]["error_choose"] in r.text
         assert all(row["manager"] is None for row in rows)
+
+
+def test_a_server_error_shows_no_traceback_to_the_student(project):
+    """Even without OTREE_PRODUCTION (the quick start), oTree's debug pages stay off."""
+    from conftest import Server
+
+    # a page whose code fails, in a throw-away copy of the project
+    init = project / "collab_experiment" / "__init__.py"
+    init.write_text(init.read_text().replace(
+        "    @staticmethod\n    def before_next_page(player, timeout_happened):\n        attention =",
+        "    @staticmethod\n    def before_next_page(player, timeout_happened):\n        1 / 0\n        attention =", 1))
+    srv = Server(project).start()
+    try:
+        session = srv.create_session("classroom", 2, language="en")
+        s = Student(session["session_wide_url"], programme="nursing").open()
+        s.walk(until="Motivation")
+        r = s.post({"psm_1": "4", "psm_2": "4", "attention": "3", "psm_3": "4"})
+        assert r.status_code == 500
+        assert "Traceback" not in r.text and "ZeroDivisionError" not in r.text and "1 / 0" not in r.text
+        assert "reload the page" in r.text and 'lang="da"' in r.text
+        assert "ZeroDivisionError" in srv.log()  # the operator still finds it in the log
+    finally:
+        srv.stop()

@@ -97,6 +97,8 @@ def test_a_declined_participant_row_holds_nothing_but_flow():
     assert row["consented"] is False
 
 
-def test_scale_score_is_the_item_mean_and_missing_if_any_item_is():
+def test_scale_score_is_the_mean_of_answered_items_when_at_least_half_are():
     assert tidy.scale_score([1, 2, 6]) == 3
-    assert tidy.scale_score([1, None, 6]) is None
+    assert tidy.scale_score([1, None, 6, None]) == 3.5
+    assert tidy.scale_score([1, None, None]) is None
+    assert tidy.scale_score([None, None]) is None
