@@ -222,7 +222,9 @@ class Tapper:
         """Tap through the visible page's questions (the first `upto` of them)."""
         items = self.page.locator("fieldset.item")
         n = items.count() if upto is None else upto
-        for i in range(n):
+        # after a reload the answered items are behind: start at the one on screen
+        start = next((i for i in range(n) if items.nth(i).is_visible()), 0)
+        for i in range(start, n):
             item = items.nth(i)
             item.wait_for(state="visible")
             self.choose(item)
@@ -271,3 +273,49 @@ def player_of(db: pathlib.Path, table: str, code: str) -> dict:
         return dict(found[0])
     finally:
         con.close()
+
+
+class Weigher:
+    """Bytes and requests on the wire, from Chromium's own network events (CDP).
+
+    Bytes are what was received (headers and bodies, as DevTools' "transferred");
+    a redirect counts as a request of its own; the page websocket is counted apart.
+    """
+
+    def __init__(self, context, page):
+        self.cdp = context.new_cdp_session(page)
+        self.cdp.send("Network.enable")
+        self.reset()
+        self.cdp.on("Network.requestWillBeSent", self._sent)
+        self.cdp.on("Network.loadingFinished", self._finished)
+        self.cdp.on("Network.webSocketCreated", self._socket)
+
+    def reset(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self.received: dict[str, int] = {}
+        self.redirect_bytes = 0
+        self.sockets = 0
+
+    def _sent(self, event) -> None:
+        if not event["request"]["url"].startswith("http"):
+            return  # data: URLs never touch the network
+        if event.get("redirectResponse"):
+            self.redirect_bytes += int(event["redirectResponse"].get("encodedDataLength") or 0)
+        self.requests.append((event["request"]["method"], event["request"]["url"]))
+
+    def _finished(self, event) -> None:
+        self.received[event["requestId"]] = int(event.get("encodedDataLength") or 0)
+
+    def _socket(self, event) -> None:
+        self.sockets += 1
+
+    @property
+    def bytes(self) -> int:
+        return sum(self.received.values()) + self.redirect_bytes
+
+    def throttle(self, latency_ms: float = 150, bytes_per_second: float = 200_000) -> None:
+        """1.6 Mbit/s both ways with 150 ms round trip, as in Chrome DevTools' presets."""
+        self.cdp.send("Network.emulateNetworkConditions", dict(
+            offline=False, latency=latency_ms,
+            downloadThroughput=bytes_per_second, uploadThroughput=bytes_per_second,
+        ))

@@ -1,0 +1,392 @@
+"""The student's pages in a real browser: Debian's Chromium on a small touch screen.
+
+Every page is screenshotted (test-artifacts/screenshots/) and checked for the
+accessibility rules of `browser.A11Y_JS`, for overflow at 320 px and at 200 % text,
+and for console errors. The network is cut in the middle of a scale, a response is
+lost after the server stored the answers, the page is reloaded, the link reopened, the
+server restarted: every answer is stored exactly once and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from browser import (
+    Tapper, Weigher, check_page, chromium_path, launch, page_name, participant_code, phone,
+    player_of, rows, screenshot, wait_ready,
+)
+from collab_experiment import texts
+from conftest import Server, copy_project, require
+from student import Student
+
+pytestmark = pytest.mark.slow
+
+PATH = [
+    "Consent", "AboutYou", "Motivation", "Programme", "Vignette", "Attractiveness",
+    "TrustManager", "Collaboration", "Autonomy", "Checks", "Debrief", "Finished",
+]
+# Expected while the network is down, and nowhere else.
+NETWORK_NOISE = ("ERR_INTERNET_DISCONNECTED", "ERR_FAILED", "ERR_CONNECTION_RESET", "ERR_CONNECTION_REFUSED", "WebSocket connection")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    require(chromium_path() is not None, "Debian chromium is not installed (apt-get install chromium)")
+    srv = Server(copy_project(tmp_path_factory.mktemp("browser") / "project")).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    b = launch(pw)
+    yield b
+    b.close()
+    pw.stop()
+
+
+class Visit:
+    """One student's browser: its page, console errors and the POSTs it sent."""
+
+    def __init__(self, browser, server, language="en", *, size=(390, 844), session_language=None,
+                 seed=0, programme="nursing", **context):
+        self.server = server
+        self.db = server.folder / "db.sqlite3"
+        self.session = server.create_session("classroom", 2, language=session_language or language)
+        self.language = language
+        self.context = phone(browser, *size, **context)
+        self.errors: list[str] = []
+        self.posts: list[tuple[str, str]] = []  # (path, outcome)
+        self.page = self.open_page()
+        self.tapper = Tapper(self.page, programme=programme, seed=seed,
+                             script=context.get("java_script_enabled", True))
+
+    def open_page(self):
+        page = self.context.new_page()
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        page.on("requestfinished", lambda r: r.method == "POST" and self.posts.append((path_of(r.url), "ok")))
+        page.on("requestfailed", lambda r: r.method == "POST" and self.posts.append((path_of(r.url), "failed")))
+        return page
+
+    def start(self) -> str:
+        self.page.goto(self.session["session_wide_url"])
+        return self.tapper.ready()
+
+    @property
+    def path(self) -> str:
+        return self.page.evaluate("() => location.pathname")
+
+    @property
+    def code(self) -> str:
+        return participant_code(self.page.url)
+
+    def walk(self, label: str, until: str = "Finished", check: bool = True) -> list[str]:
+        """Answer page after page by tapping; screenshot and check each page on the way."""
+        seen = []
+        name = page_name(self.page.url)
+        while True:
+            seen.append(name)
+            screenshot(self.page, f"{label}-{len(seen):02d}-{name}")
+            if check:
+                problems = check_page(self.page, self.language)
+                assert not problems, (name, problems)
+            if name in (until, "Finished"):
+                return seen
+            name = self.tapper.answer_page()
+
+    def stored(self) -> dict:
+        return player_of(self.db, "collab_experiment_player", self.code)
+
+    def assert_answers_stored(self) -> None:
+        row = self.stored()
+        wrong = {k: (v, row[k]) for k, v in self.tapper.answers.items() if str(row[k]) != str(v)}
+        assert not wrong, wrong
+
+    def posts_to(self, name: str, outcome: str = "ok") -> int:
+        return sum(1 for p, o in self.posts if page_name(p) == name and o == outcome)
+
+    def status(self) -> str:
+        return self.page.locator("#net-status").inner_text().strip()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("://", 1)[-1].split("/", 1)[-1].split("?")[0]
+
+
+def scale_item(visit, i):
+    item = visit.page.locator("fieldset.item").nth(i)
+    item.wait_for(state="visible")
+    return item
+
+
+def to_page(visit, name: str) -> None:
+    current = page_name(visit.page.url)
+    while current != name:
+        current = visit.tapper.answer_page()
+
+
+@pytest.mark.parametrize("language,size", [
+    ("en", (390, 844)), ("nb", (390, 844)), ("da", (390, 844)), ("nb", (360, 640)),
+])
+def test_whole_survey_by_tapping_in_each_language(browser, server, language, size):
+    # Sessions start in Danish; the student picks the language on the first page.
+    v = Visit(browser, server, language, size=size, session_language="da" if language != "da" else "en", seed=7)
+    try:
+        v.start()
+        if language != page_lang(v):
+            v.page.locator(f"button[name=switch_language][value={language}]").tap()
+            v.page.wait_for_function("(l) => document.documentElement.lang === l", arg=language)
+            wait_ready(v.page)
+        assert v.page.locator("html").get_attribute("lang") == language
+        assert v.page.locator("button[aria-current=true]").get_attribute("value") == language
+        seen = v.walk(f"survey-{language}-{size[0]}x{size[1]}")
+        assert seen == PATH
+        assert not v.errors
+        # one request per page, each scale included (the stepper sends it whole)
+        assert all(v.posts_to(name) == 1 for name in PATH[1:-1]), v.posts
+        v.assert_answers_stored()
+        row = v.stored()
+        assert row["language"] == language and row["completed"] == 1
+        assert player_of(v.db, "consent_player", v.code)["consented"] == 1
+        t = texts.load(language)
+        assert v.page.locator("h1").inner_text() == t["pages"]["finished"]
+    finally:
+        v.close()
+
+
+def page_lang(v) -> str:
+    return v.page.locator("html").get_attribute("lang")
+
+
+def test_declining_ends_on_the_neutral_page_and_stores_nothing(browser, server):
+    v = Visit(browser, server, "nb")
+    try:
+        v.start()
+        v.page.locator("button[name=consented][value=False]").tap()
+        assert v.tapper.leave("/p/" + v.code + "/consent/Consent/1") == "Finished"
+        screenshot(v.page, "decline-nb-390x844-02-Finished")
+        assert not check_page(v.page, "nb")
+        assert "Steg" not in v.page.locator("main").inner_text()  # no counter that tells
+        assert player_of(v.db, "consent_player", v.code)["consented"] == 0
+        row = v.stored()
+        assert row["programme"] is None and row["manager"] is None and row["psm_1"] is None
+        assert not v.errors
+    finally:
+        v.close()
+
+
+def test_network_cut_in_the_middle_of_a_scale_loses_and_repeats_nothing(browser, server):
+    v = Visit(browser, server, "nb", seed=11)
+    try:
+        v.start()
+        to_page(v, "Attractiveness")
+        v.tapper.choose(scale_item(v, 0))
+        v.tapper.choose(scale_item(v, 1))
+        path = v.path
+        v.context.set_offline(True)
+        v.tapper.choose(scale_item(v, 2))
+        v.tapper.choose(scale_item(v, 3))
+        v.tapper.next()
+        v.page.wait_for_function("() => document.getElementById('net-status').textContent !== ''")
+        assert v.status() == texts.load("nb")["ui"]["offline"]
+        screenshot(v.page, "offline-nb-390x844-Attractiveness")
+        saved = v.page.evaluate("(k) => JSON.parse(localStorage.getItem(k))", "survey:" + path)
+        assert saved["pending"] and all(k in saved["answers"] for k in texts.OUTCOME_SCALES["attractiveness"])
+        v.tapper.next()  # impatient taps while offline
+        v.tapper.next()
+        v.page.wait_for_timeout(2500)  # retries and the websocket's reconnects fail meanwhile
+        assert v.path == path
+        assert v.page.locator("input:checked").count() == 4
+        v.context.set_offline(False)  # the browser's "online" event sends at once
+        assert v.tapper.leave(path) == "TrustManager"
+        assert v.status() == ""
+        assert v.page.evaluate("(k) => localStorage.getItem(k)", "survey:" + path) is None
+        assert v.walk("offline-nb-390x844", check=False)[-1] == "Finished"
+        assert v.posts_to("Attractiveness", "ok") == 1  # only one request reached the server
+        v.assert_answers_stored()
+        assert not [e for e in v.errors if not any(n in e for n in NETWORK_NOISE)]
+    finally:
+        v.close()
+
+
+def test_a_lost_response_is_retried_and_never_assigns_twice(browser, server):
+    v = Visit(browser, server, "en", seed=3, programme="teacher")
+    try:
+        v.start()
+        to_page(v, "Programme")
+        path = v.path
+        lost = []
+
+        def lose_first_answer(route):
+            if route.request.method == "POST" and not lost:
+                route.fetch(max_redirects=0)  # the server stores and assigns ...
+                lost.append(route.request.post_data)
+                route.abort("connectionreset")  # ... but the phone never hears back
+            else:
+                route.continue_()
+
+        v.page.route("**/Programme/*", lose_first_answer)
+        v.tapper.answer_items()
+        v.tapper.next()
+        v.page.wait_for_function("() => document.getElementById('net-status').textContent !== ''")
+        assigned = v.stored()
+        assert assigned["programme"] == "teacher" and assigned["block_position"] == 1
+        # the student changes their mind and taps again: a retry never stores a second time
+        v.page.locator("label[for=id_programme_nursing]").tap()
+        v.tapper.next()
+        assert v.tapper.leave(path) == "Vignette"
+        again = v.stored()
+        assert {k: again[k] for k in ("programme", "manager", "partner", "block", "block_position", "assigned_at")} \
+            == {k: assigned[k] for k in ("programme", "manager", "partner", "block", "block_position", "assigned_at")}
+        # the next teacher student takes the next slot of the block: nothing was used twice
+        s = Student(v.session["session_wide_url"], programme="teacher", seed=4).open()
+        s.walk(until="Vignette")
+        positions = sorted(r["block_position"] for r in rows(v.db, "collab_experiment_player")
+                           if r["stratum"] == "teacher")
+        assert positions == [1, 2]
+        assert not [e for e in v.errors if not any(n in e for n in NETWORK_NOISE)]
+    finally:
+        v.close()
+
+
+def test_reload_and_reopening_the_link_bring_back_the_page_and_unsent_answers(browser, server):
+    v = Visit(browser, server, "da", seed=5)
+    try:
+        v.start()
+        to_page(v, "Attractiveness")
+        v.tapper.choose(scale_item(v, 0))
+        v.tapper.choose(scale_item(v, 1))
+        scale_item(v, 2)
+        v.page.reload()
+        wait_ready(v.page)
+        item_of = texts.load("da")["ui"]["item_of"]
+        assert v.page.locator(".item-count").inner_text() == item_of.format(item=3, total=4)
+        assert v.page.locator("input:checked").count() == 2
+        screenshot(v.page, "reload-da-390x844-Attractiveness-restored")
+        assert v.tapper.answer_page() == "TrustManager"
+
+        # a send that fails, then a reload: the answers come back and are sent by themselves
+        path = v.path
+        v.page.route("**/TrustManager/*", lambda r: r.abort("failed") if r.request.method == "POST" else r.continue_())
+        v.tapper.answer_items()
+        v.tapper.next()
+        v.page.wait_for_function("() => document.getElementById('net-status').textContent !== ''")
+        assert v.status() == texts.load("da")["ui"]["offline"]
+        v.page.unroute("**/TrustManager/*")
+        v.page.reload()
+        assert v.tapper.leave(path) == "Collaboration"
+
+        # reopening the link in the same browser: the current page, with its answers
+        v.tapper.choose(scale_item(v, 0))
+        v.page.close()
+        v.page = v.tapper.page = v.open_page()
+        v.page.goto(v.session["session_wide_url"])
+        assert wait_ready(v.page) == "Collaboration"
+        assert v.page.locator("input:checked").count() == 1
+        assert v.page.locator(".item-count").inner_text() == item_of.format(item=2, total=5)
+        assert v.walk("reload-da-390x844", check=False)[-1] == "Finished"
+        v.assert_answers_stored()
+        assert all(v.posts_to(name) == 1 for name in PATH[1:-1] if name != "TrustManager")
+        assert not [e for e in v.errors if not any(n in e for n in NETWORK_NOISE)]
+    finally:
+        v.close()
+
+
+def test_a_server_restart_mid_page_keeps_the_student_on_the_page_and_the_answers(browser, tmp_path):
+    srv = Server(copy_project(tmp_path / "project")).start()
+    v = Visit(browser, srv, "en", seed=9)
+    try:
+        v.start()
+        to_page(v, "Autonomy")
+        path = v.path
+        sockets = []
+        v.page.on("websocket", lambda ws: sockets.append(ws))
+        srv.stop()
+        v.tapper.answer_items()
+        v.tapper.next()
+        v.page.wait_for_function("() => document.getElementById('net-status').textContent !== ''")
+        srv.start()
+        # the page websocket reconnects to the restarted server and leaves the student here
+        v.page.wait_for_timeout(500)
+        for _ in range(60):
+            if sockets or v.path != path:
+                break
+            v.page.wait_for_timeout(500)
+        assert sockets, "the websocket did not reconnect"
+        # the retry (backoff) delivers the answers; nothing is stored twice
+        assert v.tapper.leave(path) == "Checks"
+        assert v.walk("restart-en-390x844", check=False)[-1] == "Finished"
+        v.assert_answers_stored()
+        assert v.posts_to("Autonomy", "ok") == 1
+    finally:
+        v.close()
+        srv.stop()
+
+
+def test_without_javascript_every_item_is_on_one_page_and_the_survey_completes(browser, server):
+    v = Visit(browser, server, "en", seed=2, java_script_enabled=False)
+    try:
+        v.page.goto(v.session["session_wide_url"])
+        seen = []
+        while True:
+            name = page_name(v.page.url)
+            seen.append(name)
+            screenshot(v.page, f"nojs-en-390x844-{len(seen):02d}-{name}")
+            items = v.page.locator("fieldset.item")
+            assert all(items.nth(i).is_visible() for i in range(items.count())), name
+            if name == "Finished":
+                break
+            before = v.page.url
+            if name == "Consent":
+                v.page.locator("label[for=id_age_confirmed]").tap()
+                v.page.locator("button[name=consented][value=True]").tap()
+            else:
+                for i in range(items.count()):
+                    v.tapper.choose(items.nth(i))
+                v.tapper.next()
+            v.page.wait_for_url(lambda url: url != before)
+        assert seen == PATH
+        v.assert_answers_stored()
+    finally:
+        v.close()
+
+
+def test_double_tap_sends_the_page_once(browser, server):
+    v = Visit(browser, server, "en", seed=4)
+    try:
+        v.start()
+        to_page(v, "Vignette")
+        path = v.path
+        v.page.evaluate("() => { const b = document.querySelector('button.next'); b.click(); b.click(); b.click(); }")
+        assert v.tapper.leave(path) == "Attractiveness"
+        assert v.posts_to("Vignette") == 1
+        assert not v.errors
+    finally:
+        v.close()
+
+
+def test_pages_stay_within_their_byte_budgets(browser, server):
+    v = Visit(browser, server, "nb")
+    try:
+        weigh = Weigher(v.context, v.page)
+        v.start()
+        first = weigh.bytes
+        assert first <= 100_000, (first, weigh.requests)
+        assert all(url.startswith(server.url) for _, url in weigh.requests)  # nothing from outside
+        for _ in range(5):  # later pages, each answered and sent
+            weigh.reset()
+            v.tapper.answer_page()
+            assert weigh.bytes <= 20_000, (page_name(v.page.url), weigh.bytes, weigh.requests)
+        weigh.reset()
+        v.page.reload()  # a later page opened afresh, with the browser's cache
+        wait_ready(v.page)
+        assert weigh.bytes <= 20_000, (weigh.bytes, weigh.requests)
+    finally:
+        v.close()
