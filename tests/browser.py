@@ -278,8 +278,10 @@ def player_of(db: pathlib.Path, table: str, code: str) -> dict:
 class Weigher:
     """Bytes and requests on the wire, from Chromium's own network events (CDP).
 
-    Bytes are what was received (headers and bodies, as DevTools' "transferred");
-    a redirect counts as a request of its own; the page websocket is counted apart.
+    Bytes are what was received (headers and bodies, as DevTools' "transferred"). A
+    request is one that went to the network (a redirect hop counts as one; answers from
+    the browser's cache without asking the server do not, a 304 revalidation does).
+    The page websocket is counted apart.
     """
 
     def __init__(self, context, page):
@@ -287,11 +289,14 @@ class Weigher:
         self.cdp.send("Network.enable")
         self.reset()
         self.cdp.on("Network.requestWillBeSent", self._sent)
+        self.cdp.on("Network.requestServedFromCache", self._cached)
+        self.cdp.on("Network.responseReceived", self._response)
         self.cdp.on("Network.loadingFinished", self._finished)
         self.cdp.on("Network.webSocketCreated", self._socket)
 
     def reset(self) -> None:
-        self.requests: list[tuple[str, str]] = []
+        self.sent: list[tuple[str, str, str]] = []  # (requestId, method, url), one per hop
+        self.cached: set[str] = set()
         self.received: dict[str, int] = {}
         self.redirect_bytes = 0
         self.sockets = 0
@@ -301,13 +306,29 @@ class Weigher:
             return  # data: URLs never touch the network
         if event.get("redirectResponse"):
             self.redirect_bytes += int(event["redirectResponse"].get("encodedDataLength") or 0)
-        self.requests.append((event["request"]["method"], event["request"]["url"]))
+        self.sent.append((event["requestId"], event["request"]["method"], event["request"]["url"]))
+
+    def _cached(self, event) -> None:
+        self.cached.add(event["requestId"])
+
+    def _response(self, event) -> None:
+        if event["response"].get("fromDiskCache") or event["response"].get("fromPrefetchCache"):
+            self.cached.add(event["requestId"])
 
     def _finished(self, event) -> None:
         self.received[event["requestId"]] = int(event.get("encodedDataLength") or 0)
 
     def _socket(self, event) -> None:
         self.sockets += 1
+
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        """(method, url) of each request that went to the network."""
+        return [(m, u) for i, m, u in self.sent if i not in self.cached]
+
+    @property
+    def from_cache(self) -> int:
+        return sum(1 for i, _, _ in self.sent if i in self.cached)
 
     @property
     def bytes(self) -> int:
