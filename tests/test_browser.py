@@ -344,6 +344,14 @@ def test_without_javascript_every_item_is_on_one_page_and_the_survey_completes(b
             if name == "Finished":
                 break
             before = v.page.url
+            if name == "AboutYou":  # sent unanswered first: the server's errors, all items shown
+                v.tapper.next()
+                v.page.wait_for_load_state("domcontentloaded")
+                v.page.locator("#form-errors").wait_for()
+                screenshot(v.page, "nojs-en-390x844-02-AboutYou-errors")
+                problems = check_page(v.page, "en")
+                assert not problems, problems
+                assert v.page.locator("fieldset[aria-invalid=true]").count() == items.count() - 1  # gender optional
             if name == "Consent":
                 v.page.locator("label[for=id_age_confirmed]").tap()
                 v.page.locator("button[name=consented][value=True]").tap()
@@ -388,5 +396,55 @@ def test_pages_stay_within_their_byte_budgets(browser, server):
         v.page.reload()  # a later page opened afresh, with the browser's cache
         wait_ready(v.page)
         assert weigh.bytes <= 20_000, (weigh.bytes, weigh.requests)
+    finally:
+        v.close()
+
+
+def test_the_admins_advance_still_moves_a_waiting_student_on(browser, server):
+    import re
+
+    import requests
+
+    v = Visit(browser, server, "en", seed=6)
+    try:
+        v.start()
+        to_page(v, "Motivation")
+        v.tapper.choose(scale_item(v, 0))
+        path = v.path
+        admin = requests.Session()
+        monitor = admin.get(f"{server.url}/SessionMonitor/{v.session['code']}", timeout=30).text
+        token = re.search(r'name="csrftoken" value="([^"]+)"', monitor).group(1)
+        r = admin.post(f"{server.url}/AdvanceSession/{v.session['code']}",
+                       data=dict(csrftoken=token, advancemode="visited_only"), timeout=30)
+        assert r.status_code == 200
+        assert v.tapper.leave(path) == "Programme"  # told through the page websocket
+        row = v.stored()
+        assert row["psm_1"] is None and row["timed_out_pages"] == "Motivation"
+        assert v.page.evaluate("(k) => localStorage.getItem(k)", "survey:" + path) is None
+        assert not v.errors
+    finally:
+        v.close()
+
+
+def test_error_messages_are_announced_in_the_students_language(browser, server):
+    v = Visit(browser, server, "da")
+    try:
+        v.start()
+        ui = texts.load("da")["ui"]
+        v.page.locator("button[name=consented][value=True]").tap()  # without "I am 18 or older"
+        v.page.locator("#err_age_confirmed").wait_for()
+        assert v.page.locator("#err_age_confirmed").inner_text() == ui["error_age"]
+        assert v.page.locator("#id_age_confirmed").get_attribute("aria-describedby") == "err_age_confirmed"
+        screenshot(v.page, "errors-da-390x844-01-Consent")
+        assert not check_page(v.page, "da")
+        assert v.tapper.answer_page() == "AboutYou"
+        v.tapper.next()  # nothing chosen
+        error = v.page.locator("fieldset.item:visible .error")
+        assert error.inner_text() == ui["error_choose"] and error.get_attribute("role") == "alert"
+        assert v.page.locator("fieldset.item:visible").get_attribute("aria-invalid") == "true"
+        screenshot(v.page, "errors-da-390x844-02-AboutYou")
+        assert not check_page(v.page, "da")
+        assert v.posts_to("AboutYou") == 0  # nothing was sent
+        assert not v.errors
     finally:
         v.close()
