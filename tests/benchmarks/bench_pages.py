@@ -162,7 +162,7 @@ def median_of(runs: list[dict], which: str, what: str) -> float:
 
 def table(results: dict, runs: int) -> str:
     rows = [
-        "| page | server | KB received | requests to the network | from cache | time to usable (ms) | target |",
+        "| page | server | KB received | requests to the network | from cache | time to usable, ms (min–max) | target |",
         "|---|---|---:|---:|---:|---:|---|",
     ]
     labels = dict(first="first page (empty cache)", later="later page, tap on Next (cache)",
@@ -174,7 +174,7 @@ def table(results: dict, runs: int) -> str:
             rows.append(
                 f"| {labels[which]} | {name} | {median_of(r, which, 'bytes') / 1000:.1f} | "
                 f"{median_of(r, which, 'requests'):.0f} | {median_of(r, which, 'cached'):.0f} | "
-                f"{median_of(r, which, 'ms'):.0f} | "
+                f"{median_of(r, which, 'ms'):.0f} ({min(x[which]['ms'] for x in r):.0f}–{max(x[which]['ms'] for x in r):.0f}) | "
                 f"{targets[which] if name == 'ours' else ''} |"
             )
     return "\n".join(rows)
