@@ -8,6 +8,7 @@ without a server. Nothing here returns one student's answers; counts under
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 
 from . import assignment
@@ -84,6 +85,46 @@ def checks_by_arm(rows: list[dict]) -> list[dict]:
     return out
 
 
+def mde_80(n_treated: int, n_control: int, alpha: float = 0.05, power: float = 0.8) -> float | None:
+    """Smallest standardised effect (Cohen's d) a two-sided t-test detects with this power.
+
+    Exact, from the noncentral t distribution (the same definition as
+    `pingouin.power_ttest2n`); None when an arm has fewer than two people.
+    """
+    if n_treated < 2 or n_control < 2:
+        return None
+    from scipy import optimize, stats  # only the dashboard needs scipy here
+
+    df = n_treated + n_control - 2
+    scale = (1 / n_treated + 1 / n_control) ** 0.5
+    critical = stats.t.ppf(1 - alpha / 2, df)
+
+    def shortfall(d):
+        nc = d / scale
+        achieved = stats.nct.sf(critical, df, nc) + stats.nct.cdf(-critical, df, nc)
+        return (1.0 if math.isnan(achieved) else achieved) - power  # NaN: far in the tail
+
+    return float(optimize.brentq(shortfall, 1e-6, 20))
+
+
+FACTORS = {"manager": ("trust", "control"), "partner": ("other", "same")}
+
+
+def detectable_effects(rows: list[dict]) -> list[dict]:
+    """Per programme and pooled: the effect detectable with 80 % power from finished counts."""
+    finished = [r for r in rows if r.get("finished") and r.get("manager")]
+    out = []
+    for programme in [*assignment.PROGRAMMES[:4], "pooled"]:
+        members = finished if programme == "pooled" else [r for r in finished if r["programme"] == programme]
+        for factor, (treated, control) in FACTORS.items():
+            n1 = sum(1 for r in members if r[factor] == treated)
+            n0 = sum(1 for r in members if r[factor] == control)
+            d = mde_80(n1, n0)
+            out.append(dict(programme=programme, factor=factor, finished=mask(n1 + n0),
+                            mde_80="–" if d is None else f"{d:.2f} SD"))
+    return out
+
+
 def summary(rows: list[dict]) -> dict:
     """Everything the dashboard shows, from plain per-participant dicts."""
     return dict(
@@ -91,4 +132,5 @@ def summary(rows: list[dict]) -> dict:
         cells=cells_table(rows),
         balance=balance(rows),
         checks=checks_by_arm(rows),
+        mde=detectable_effects(rows),
     )
