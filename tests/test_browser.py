@@ -133,7 +133,8 @@ def to_page(visit, name: str) -> None:
 
 
 @pytest.mark.parametrize("language,size", [
-    ("en", (390, 844)), ("nb", (390, 844)), ("da", (390, 844)), ("nb", (360, 640)),
+    pytest.param(language, size, id=f"{language}-{size[0]}x{size[1]}")
+    for language, size in [("en", (390, 844)), ("nb", (390, 844)), ("da", (390, 844)), ("nb", (360, 640))]
 ])
 def test_whole_survey_by_tapping_in_each_language(browser, server, language, size):
     # Sessions start in Danish; the student picks the language on the first page.

@@ -7,6 +7,9 @@
   var TIMEOUT = 15000; // a request that has not answered by then counts as failed
   var socket = null, socketTimer = null, socketDelay = 1000;
   var page = null; // the page on screen: {key, form, body, sending, attempt, timer, notice}
+  // Browsers without these still get the stepper; their forms are then sent the plain way.
+  var enhanced = !!(window.fetch && window.URLSearchParams && window.FormData && window.DOMParser &&
+    window.history && history.replaceState);
 
   // --- Unsent answers, kept in the browser until the server has them.
   function storage() { try { return window.localStorage; } catch (e) { return null; } }
@@ -223,10 +226,11 @@
         write(key, s);
       });
       form.addEventListener("submit", function (e) {
-        e.preventDefault();
         var submitter = e.submitter;
         var language = submitter && submitter.name === "switch_language";
-        if (!language && ready && !ready()) return;
+        if (!language && ready && !ready()) { e.preventDefault(); return; }
+        if (!enhanced) return;
+        e.preventDefault();
         var body = new URLSearchParams();
         new FormData(form).forEach(function (v, k) { body.append(k, v); });
         if (submitter && submitter.name) body.append(submitter.name, submitter.value);
@@ -235,7 +239,7 @@
         p.attempt = 0;
         send();
       });
-      if (typeof p.body === "string") { say("restored"); send(); } // sent before a reload, never confirmed
+      if (enhanced && typeof p.body === "string") { say("restored"); send(); } // sent before a reload, never confirmed
     } else {
       forget(key);
     }
