@@ -449,3 +449,28 @@ def test_error_messages_are_announced_in_the_students_language(browser, server):
         assert not v.errors
     finally:
         v.close()
+
+
+def test_the_room_link_opens_on_light_accessible_pages(browser, server):
+    import requests
+
+    r = requests.post(server.url + "/api/sessions", json=dict(
+        session_config_name="classroom", num_participants=2, room_name="class",
+        modified_session_config_fields=dict(language="nb")), timeout=60)
+    r.raise_for_status()
+    v = Visit(browser, server, "nb")
+    try:
+        weigh = Weigher(v.context, v.page)
+        v.page.goto(server.url + "/room/class")
+        v.page.wait_for_load_state("load")
+        screenshot(v.page, "room-nb-390x844-00-Welcome")
+        assert not check_page(v.page, v.page.locator("html").get_attribute("lang"))
+        welcome = weigh.bytes
+        v.page.locator("#start").tap()
+        assert wait_ready(v.page) == "Consent"
+        assert weigh.bytes <= 100_000, (welcome, weigh.bytes, weigh.requests)  # welcome and consent together
+        assert all(url.startswith(server.url) for _, url in weigh.requests)
+        assert not check_page(v.page, "nb")
+        assert not v.errors
+    finally:
+        v.close()
