@@ -92,6 +92,9 @@ USE_POINTS = True
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = environ.get("OTREE_ADMIN_PASSWORD")
+# With a password set, the admin and REST API are closed to anyone without it, even
+# when OTREE_AUTH_LEVEL is not set (oTree would leave them open).
+AUTH_LEVEL = environ.get("OTREE_AUTH_LEVEL") or ("STUDY" if ADMIN_PASSWORD else None)
 
 DEMO_PAGE_INTRO_HTML = """
 Classroom vignette experiment on trust-based management. Use <b>demo</b> to walk

@@ -240,3 +240,14 @@ def test_no_client_address_in_the_access_log(production_server):
     log = srv.log()
     assert "GET /room/oslo" in log
     assert "127.0.0.1:" not in log.replace(srv.url, "")
+
+
+def test_a_password_alone_closes_the_admin_on_sqlite(project):
+    srv = Server(project, env=dict(OTREE_ADMIN_PASSWORD="laptop-class")).start()
+    try:
+        r = requests.get(srv.url + "/sessions", allow_redirects=False, timeout=30)
+        assert r.status_code == 302 and "/login" in r.headers["location"]
+        assert requests.post(srv.url + "/api/sessions", json=dict(session_config_name="classroom",
+                             num_participants=2), timeout=30).status_code == 403
+    finally:
+        srv.stop()
