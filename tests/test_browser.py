@@ -198,6 +198,7 @@ def test_network_cut_in_the_middle_of_a_scale_loses_and_repeats_nothing(browser,
         v.page.wait_for_function("() => document.getElementById('net-status').textContent !== ''")
         assert v.status() == texts.load("nb")["ui"]["offline"]
         screenshot(v.page, "offline-nb-390x844-Attractiveness")
+        assert not check_page(v.page, "nb")  # the message too: contrast, no overflow
         saved = v.page.evaluate("(k) => JSON.parse(localStorage.getItem(k))", "survey:" + path)
         assert saved["pending"] and all(k in saved["answers"] for k in texts.OUTCOME_SCALES["attractiveness"])
         v.tapper.next()  # impatient taps while offline
@@ -472,5 +473,32 @@ def test_the_room_link_opens_on_light_accessible_pages(browser, server):
         assert all(url.startswith(server.url) for _, url in weigh.requests)
         assert not check_page(v.page, "nb")
         assert not v.errors
+    finally:
+        v.close()
+
+
+def test_a_request_that_hangs_times_out_and_is_sent_again(browser, server):
+    v = Visit(browser, server, "en", seed=8)
+    try:
+        v.context.add_init_script("window.SURVEY_TIMEOUT_MS = 1500")
+        v.start()
+        to_page(v, "Programme")
+        path = v.path
+        held = []
+
+        def hang_first(route):
+            if route.request.method == "POST" and not held:
+                held.append(route)  # never answered: the server is stuck
+            else:
+                route.continue_()
+
+        v.page.route("**/Programme/*", hang_first)
+        v.tapper.answer_items()
+        v.tapper.next()
+        v.page.wait_for_function("() => document.getElementById('net-status').textContent !== ''")
+        assert v.status() == texts.load("en")["ui"]["offline"]
+        assert v.tapper.leave(path) == "Vignette"  # the retry gets through
+        assert v.stored()["programme"] == "nursing" and v.stored()["block_position"] == 1
+        assert v.posts_to("Programme", "ok") == 1
     finally:
         v.close()

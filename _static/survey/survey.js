@@ -4,7 +4,8 @@
 (function () {
   "use strict";
   var PREFIX = "survey:"; // localStorage key: PREFIX + page path (/p/<participant>/<app>/<Page>/<index>)
-  var TIMEOUT = 15000; // a request that has not answered by then counts as failed
+  var TIMEOUT = window.SURVEY_TIMEOUT_MS || 15000; // no answer by then counts as failed
+  var KEEP = 2 * 24 * 3600 * 1000; // unsent answers older than this are dropped (shared phones)
   var socket = null, socketTimer = null, socketDelay = 1000;
   var page = null; // the page on screen: {key, form, body, sending, attempt, timer, notice}
   // Browsers without these still get the stepper; their forms are then sent the plain way.
@@ -23,20 +24,24 @@
   }
   function write(key, value) {
     var s = storage();
+    value.at = Date.now();
     try { if (s) s.setItem(key, JSON.stringify(value)); } catch (e) { /* full or private mode */ }
   }
   function forget(key) {
     var s = storage();
     try { if (s) s.removeItem(key); } catch (e) { /* ignore */ }
   }
-  // Pages this participant has left behind never need their answers again.
+  // Pages this participant has left behind never need their answers again; nor does
+  // anything left on this browser for days.
   function forgetEarlier(here) {
     var s = storage();
     if (!s || !here) return;
     for (var i = s.length - 1; i >= 0; i--) {
       var k = s.key(i);
       var w = k && k.indexOf(PREFIX) === 0 ? where(k.slice(PREFIX.length)) : null;
-      if (w && w.code === here.code && w.index < here.index) s.removeItem(k);
+      if (!w) continue;
+      var old = (read(k) || {}).at < Date.now() - KEEP;
+      if (old || (w.code === here.code && w.index < here.index)) s.removeItem(k);
     }
   }
   function answersOf(form) {
