@@ -1,4 +1,4 @@
-"""Command line: ``python -m analysis {tidy,report,fetch,simulate} ...``.
+"""Command line: ``python -m analysis {tidy,report,fetch,simulate,design,preregister,demo} ...``.
 
 Bad input ends with one line on stderr naming the file and the problem and exit
 code 2; ``--debug`` shows the traceback of unexpected errors.
@@ -57,6 +57,40 @@ def _cmd_simulate(a) -> None:
     _say(f"wrote {a.out} ({a.format} export, {len(df)} rows)")
 
 
+def _design_overrides(a) -> dict:
+    from .design import parse_n
+    return dict(n=parse_n(a.n) if a.n else None, n_per_programme=a.n_per_programme,
+                effect_sd_all=a.effect_sd, attrition=a.attrition, check_failure=a.check_failure,
+                outcome_sd=a.outcome_sd, classes=a.classes, sims=a.sims, seed=a.seed)
+
+
+def _cmd_design(a) -> None:
+    from .design import design_from_plan, diagnose, write_diagnosis
+    from .plan import load_plan
+    plan = load_plan(a.plan)
+    design = design_from_plan(plan, **_design_overrides(a))
+    say = (lambda m: None) if a.quiet else _say
+    say(f"diagnosing: {sum(design.n[p] for p in design.programmes)} students, {design.sims} simulations")
+    diag, raw = diagnose(design, progress=say)
+    paths = write_diagnosis(diag, raw, design, a.out, plan)
+    _say(f"wrote {paths['csv']}, {paths['html']} ({raw['timings']['total_s']:.1f} s)")
+
+
+def _add_design_options(d: argparse.ArgumentParser) -> None:
+    d.add_argument("--plan", help="analysis plan TOML; its [design] section gives the defaults")
+    d.add_argument("--n", help="students per programme, e.g. nursing=120,teacher=120,management=60,public_admin=60")
+    d.add_argument("--n-per-programme", type=int, help="the same number of students in every programme")
+    d.add_argument("--effect-sd", type=float, help="assumed effect of both factors in outcome SDs "
+                   "(per factor and programme: the plan's [design.effect_sd])")
+    d.add_argument("--attrition", type=float, help="share of assigned students without the outcome")
+    d.add_argument("--check-failure", type=float, help="share who miss the manipulation (no effect)")
+    d.add_argument("--outcome-sd", type=float, help="SD of the outcome in scale points")
+    d.add_argument("--classes", type=int, help="sessions the students come in")
+    d.add_argument("--sims", type=int, help="number of simulated studies")
+    d.add_argument("--seed", type=int, help="seed of the simulation")
+    d.add_argument("--quiet", action="store_true", help="no progress messages")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m analysis",
                                 description="From oTree exports to tidy data, effects and a report.")
@@ -87,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["custom", "wide"], default="custom")
     s.add_argument("--out", required=True)
     s.set_defaults(func=_cmd_simulate)
+    d = sub.add_parser("design", help="design diagnosis: power, bias, coverage, MDE by simulation")
+    _add_design_options(d)
+    d.add_argument("--out", default="design", help="output directory (diagnosis.csv, diagnosis.html)")
+    d.set_defaults(func=_cmd_design)
     return p
 
 

@@ -36,8 +36,105 @@ ALPHA = 0.05
 
 
 # ---------------------------------------------------------------- small numeric cores
+def arm_moments(y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, mean and unbiased variance of ``y`` where ``mask``, along the last axis.
+
+    Vectorised: ``y`` and ``mask`` may be (simulations, people); the design diagnosis
+    passes thousands of simulated studies at once, the report one study. Mean and
+    variance are NaN below one and two observations.
+    """
+    y = np.asarray(y, dtype=float)
+    mask = np.asarray(mask, dtype=bool)
+    n = mask.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(mask, y, 0.0).sum(axis=-1) / n
+        dev = np.where(mask, y - np.expand_dims(mean, -1), 0.0)
+        var = (dev**2).sum(axis=-1) / (n - 1)
+    mean = np.where(n >= 1, mean, np.nan)
+    var = np.where(n >= 2, var, np.nan)
+    return n, mean, var
+
+
+def welch_arrays(n1, m1, v1, n0, m0, v0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Difference in means, Neyman (= HC2) SE and Welch df from arm moments (vectorised).
+
+    NaN where either arm has fewer than two people; df NaN when both variances are 0.
+    """
+    n1, n0 = np.asarray(n1, dtype=float), np.asarray(n0, dtype=float)
+    ok = (n1 >= 2) & (n0 >= 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a, b = v1 / n1, v0 / n0
+        se = np.sqrt(a + b)
+        denom = a**2 / (n1 - 1) + b**2 / (n0 - 1)
+        df = np.where(denom > 0, (a + b) ** 2 / denom, np.nan)
+    est = np.where(ok, m1 - m0, np.nan)
+    return est, np.where(ok, se, np.nan), np.where(ok, df, np.nan)
+
+
+#: Cells in the order of :func:`cell_moments`: (manager, partner) with +-1/2 coding,
+#: manager +1/2 = trust, partner +1/2 = other.
+CELL_ORDER = (("trust", "other"), ("trust", "same"), ("control", "other"), ("control", "same"))
+#: Contrast coefficients on the four cell means: the +-1/2-coded factorial coefficients.
+CELL_CONTRASTS = {"manager": np.array([0.5, 0.5, -0.5, -0.5]),
+                  "partner": np.array([0.5, -0.5, 0.5, -0.5]),
+                  INTERACTION: np.array([1.0, -1.0, -1.0, 1.0])}
+
+
+def cell_contrast(ns: np.ndarray, means: np.ndarray, variances: np.ndarray, factor: str
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """A contrast of the four cell means and its HC2 variance (vectorised, last axis = cells).
+
+    In the saturated 2x2 regression every person's leverage is 1/n_cell, so the HC2
+    variance of a cell mean is s^2/n and that of the contrast sum_k c_k^2 s_k^2 / n_k:
+    identical to the +-1/2-coded OLS with HC2 (MacKinnon & White 1985), without the
+    matrix algebra, so thousands of simulated studies are estimated at once.
+    """
+    c = CELL_CONTRASTS[factor]
+    est = (means * c).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = (c**2 * variances / ns).sum(axis=-1)
+    ok = (np.asarray(ns) >= 2).all(axis=-1)
+    return np.where(ok, est, np.nan), np.where(ok, var, np.nan)
+
+
+def pooled(est: np.ndarray, var: np.ndarray, n: np.ndarray, k: int
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Block-size-weighted pooled effect over the last axis (programmes), vectorised.
+
+    estimate = sum_j (N_j/N) tau_j, SE = sqrt(sum_j (N_j/N)^2 V_j), df = N - k J over the
+    programmes that are estimable (finite variance); NaN when none is.
+    """
+    ok = np.isfinite(var) & np.isfinite(est)
+    n = np.where(ok, n, 0).astype(float)
+    N = n.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = n / np.expand_dims(N, -1)
+        e = np.where(ok, w * np.where(ok, est, 0.0), 0.0).sum(axis=-1)
+        se = np.sqrt(np.where(ok, w**2 * np.where(ok, var, 0.0), 0.0).sum(axis=-1))
+    J = ok.sum(axis=-1)
+    any_ok = J > 0
+    return (np.where(any_ok, e, np.nan), np.where(any_ok, se, np.nan),
+            np.where(any_ok, N - k * J, np.nan))
+
+
+def t_inference(est, se, df, alpha: float = ALPHA):
+    """t interval and two-sided p-value from estimate, SE and df (vectorised)."""
+    est, se, df = (np.asarray(x, dtype=float) for x in (est, se, df))
+    ok = np.isfinite(est) & np.isfinite(se) & np.isfinite(df) & (se > 0)
+    df_ = np.where(ok, df, 1.0)
+    se_ = np.where(ok, se, 1.0)
+    crit = stats.t.ppf(1 - alpha / 2, df_)
+    lo = np.where(ok, est - crit * se_, np.nan)
+    hi = np.where(ok, est + crit * se_, np.nan)
+    p = np.where(ok, 2 * stats.t.sf(np.abs(np.where(ok, est, 0.0) / se_), df_), np.nan)
+    return lo, hi, p
+
+
 def welch(y1: np.ndarray, y0: np.ndarray) -> tuple[float, float, float]:
     """Difference in means with Neyman (= HC2) standard error and Welch df.
+
+    The one-study case of :func:`arm_moments` + :func:`welch_arrays` (the design
+    diagnosis calls those on many simulated studies at once).
 
     Returns
     -------
@@ -52,14 +149,11 @@ def welch(y1: np.ndarray, y0: np.ndarray) -> tuple[float, float, float]:
     >>> round(est, 2), round(se, 7)
     (1.58, 0.849091)
     """
-    n1, n0 = len(y1), len(y0)
-    if n1 < 2 or n0 < 2:
-        return np.nan, np.nan, np.nan
-    v1, v0 = np.var(y1, ddof=1) / n1, np.var(y0, ddof=1) / n0
-    se = float(np.sqrt(v1 + v0))
-    denom = v1**2 / (n1 - 1) + v0**2 / (n0 - 1)
-    df = float((v1 + v0) ** 2 / denom) if denom > 0 else np.nan
-    return float(np.mean(y1) - np.mean(y0)), se, df
+    y1, y0 = np.asarray(y1, dtype=float), np.asarray(y0, dtype=float)
+    m1 = arm_moments(y1, np.ones(len(y1), dtype=bool))
+    m0 = arm_moments(y0, np.ones(len(y0), dtype=bool))
+    est, se, df = welch_arrays(*m1, *m0)
+    return float(est), float(se), float(df)
 
 
 def ols_hc2(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -136,9 +230,7 @@ def make_row(outcome: str, factor: str, programme: str, estimator: str, estimate
     """One effects row: t interval and two-sided t p-value from estimate, SE and df."""
     ok = np.isfinite(estimate) and np.isfinite(std_error) and np.isfinite(df) and std_error > 0
     if ok:
-        crit = stats.t.ppf(1 - alpha / 2, df)
-        lo, hi = estimate - crit * std_error, estimate + crit * std_error
-        p = float(2 * stats.t.sf(abs(estimate / std_error), df))
+        lo, hi, p = (float(x) for x in t_inference(estimate, std_error, df, alpha))
     else:
         lo = hi = p = np.nan
         if not note:
@@ -290,12 +382,17 @@ def lin(df: pd.DataFrame, outcome: str, factor: str, numeric: Sequence[str],
     return rows_to_frame(rows)
 
 
-def _factorial_one(d: pd.DataFrame, outcome: str):
+def cell_masks(manager: np.ndarray, partner: np.ndarray) -> np.ndarray:
+    """Membership of the four cells (:data:`CELL_ORDER`) as a boolean array (..., 4, n)."""
+    return np.stack([(manager == m) & (partner == q) for m, q in CELL_ORDER], axis=-2)
+
+
+def _cells(d: pd.DataFrame, outcome: str):
+    """Cell sizes, means and variances of ``outcome`` among people with it observed."""
     y = d[outcome].to_numpy(dtype=float)
-    m = treatment(d, "manager") - 0.5
-    p = treatment(d, "partner") - 0.5
-    X = np.column_stack([np.ones(len(d)), m, p, m * p])  # coefficient of m*p = the contrast
-    return X, y
+    ok = np.isfinite(y) & d["manager"].notna().to_numpy() & d["partner"].notna().to_numpy()
+    masks = cell_masks(d["manager"].to_numpy(), d["partner"].to_numpy()) & ok
+    return arm_moments(y, masks)
 
 
 def factorial(df: pd.DataFrame, outcome: str, programmes: Sequence[str] | None = None,
@@ -304,27 +401,26 @@ def factorial(df: pd.DataFrame, outcome: str, programmes: Sequence[str] | None =
 
     Rows for ``manager`` (trust - control averaged over partner), ``partner`` (other -
     same averaged over manager) and ``manager:partner``: the manager effect with an
-    other-profession partner minus that with a same-profession partner.
+    other-profession partner minus that with a same-profession partner. Computed as
+    contrasts of cell means (:func:`cell_contrast`), which equal the OLS coefficients
+    and their HC2 standard errors exactly.
     """
     rows = []
     for prog in _programmes(df, programmes):
-        d = df[(df["programme"] == prog) & df[outcome].notna() & df["manager"].notna()
-               & df["partner"].notna()]
-        X, y = _factorial_one(d, outcome)
-        cells = [int(((X[:, 1] == a) & (X[:, 2] == b)).sum()) for a in (.5, -.5) for b in (.5, -.5)]
-        ns = {"manager": (int((X[:, 1] > 0).sum()), int((X[:, 1] < 0).sum())),
-              "partner": (int((X[:, 2] > 0).sum()), int((X[:, 2] < 0).sum())),
-              INTERACTION: (cells[0] + cells[3], cells[1] + cells[2])}
-        if min(cells) < 2:
-            for j, f in enumerate(("manager", "partner", INTERACTION), start=1):
+        ns, means, variances = _cells(df[df["programme"] == prog], outcome)
+        cells = [int(x) for x in ns]  # (trust, other), (trust, same), (control, other), (control, same)
+        nsum = {"manager": (cells[0] + cells[1], cells[2] + cells[3]),
+                "partner": (cells[0] + cells[2], cells[1] + cells[3]),
+                INTERACTION: (cells[0] + cells[3], cells[1] + cells[2])}
+        for f in ("manager", "partner", INTERACTION):
+            if min(cells) < 2:
                 rows.append(make_row(outcome, f, prog, "factorial", np.nan, np.nan, np.nan,
-                                     *ns[f], alpha, note=f"not estimable: a cell has fewer than "
+                                     *nsum[f], alpha, note=f"not estimable: a cell has fewer than "
                                      f"two people (cells {cells})"))
-            continue
-        beta, cov, dfr = ols_hc2(X, y)
-        for j, f in enumerate(("manager", "partner", INTERACTION), start=1):
-            rows.append(make_row(outcome, f, prog, "factorial", beta[j], np.sqrt(cov[j, j]),
-                                 dfr, *ns[f], alpha))
+                continue
+            e, v = cell_contrast(ns, means, variances, f)
+            rows.append(make_row(outcome, f, prog, "factorial", float(e), float(np.sqrt(v)),
+                                 sum(cells) - 4, *nsum[f], alpha))
     return rows_to_frame(rows)
 
 
@@ -334,17 +430,13 @@ def _per_programme(df: pd.DataFrame, outcome: str, factor: str, programmes: Sequ
     for prog in programmes:
         d = df[df["programme"] == prog]
         if factor == INTERACTION:
-            d = d[d[outcome].notna() & d["manager"].notna() & d["partner"].notna()]
-            X, y = _factorial_one(d, outcome)
-            groups = [y[(X[:, 1] == a) & (X[:, 2] == b)] for a in (.5, -.5) for b in (.5, -.5)]
-            if min(len(g) for g in groups) < 2:
+            ns, means, variances = _cells(d, outcome)
+            if ns.min() < 2:
                 out[prog] = None
                 continue
-            sign = np.array([1, -1, -1, 1])
-            est = float(sum(s * g.mean() for s, g in zip(sign, groups)))
-            var = float(sum(np.var(g, ddof=1) / len(g) for g in groups))
-            n1 = len(groups[0]) + len(groups[3])
-            out[prog] = (est, var, len(y), n1, len(y) - n1)
+            e, v = cell_contrast(ns, means, variances, INTERACTION)
+            n1 = int(ns[0] + ns[3])
+            out[prog] = (float(e), float(v), int(ns.sum()), n1, int(ns.sum()) - n1)
         else:
             y1, y0 = _arms(d, outcome, factor)
             est, se, _ = welch(y1, y0)
@@ -358,9 +450,10 @@ def block_weighted(df: pd.DataFrame, outcome: str, factor: str,
     """Pooled ATE across programmes, each weighted by its share of the sample.
 
     estimate = sum_j (N_j / N) tau_j, SE = sqrt(sum_j (N_j / N)^2 V_j) with Neyman V_j;
-    df = N - 2J (N - 4J for the interaction). Equals the treatment coefficient and HC2
-    SE of the regression on treatment, centred programme dummies and their interactions.
-    Programmes that cannot be estimated are left out and named in ``note``.
+    df = N - 2J (N - 4J for the interaction) (:func:`pooled`). Equals the treatment
+    coefficient and HC2 SE of the regression on treatment, centred programme dummies
+    and their interactions. Programmes that cannot be estimated are left out and named
+    in ``note``.
     """
     progs = _programmes(df, programmes)
     per = _per_programme(df, outcome, factor, progs)
@@ -371,13 +464,11 @@ def block_weighted(df: pd.DataFrame, outcome: str, factor: str,
         return rows_to_frame([make_row(outcome, factor, "pooled", "block_weighted", np.nan, np.nan,
                                        np.nan, 0, 0, alpha, note="not estimable: no programme with "
                                        "two or more people in each arm")])
-    N = sum(v[2] for v in used.values())
-    w = {p: v[2] / N for p, v in used.items()}
-    est = sum(w[p] * v[0] for p, v in used.items())
-    se = np.sqrt(sum(w[p] ** 2 * v[1] for p, v in used.items()))
+    vals = np.array([v[:3] for v in used.values()], dtype=float)
     k = 4 if factor == INTERACTION else 2
-    return rows_to_frame([make_row(outcome, factor, "pooled", "block_weighted", est, se,
-                                   N - k * len(used), sum(v[3] for v in used.values()),
+    e, se, dof = pooled(vals[:, 0], vals[:, 1], vals[:, 2], k)
+    return rows_to_frame([make_row(outcome, factor, "pooled", "block_weighted", float(e),
+                                   float(se), float(dof), sum(v[3] for v in used.values()),
                                    sum(v[4] for v in used.values()), alpha, note=note)])
 
 
