@@ -92,7 +92,7 @@ class Visit:
             seen.append(name)
             screenshot(self.page, f"{label}-{len(seen):02d}-{name}")
             if check:
-                problems = check_page(self.page, self.language)
+                problems = check_page(self.page, self.language) + orientation_problems(self.page, self.language, name)
                 assert not problems, (name, problems)
             if name in (until, "Finished"):
                 return seen
@@ -114,6 +114,25 @@ class Visit:
 
     def close(self) -> None:
         self.context.close()
+
+
+def orientation_problems(page, language: str, name: str) -> list[str]:
+    """Step x of y on every page but the end; a 7-point scale as a vertical list, all labels written."""
+    t = texts.load(language)
+    problems = []
+    if name != "Finished":
+        step = t["ui"]["step"].format(step=PATH.index(name) + 1, total=len(PATH))
+        if page.locator(".progress").inner_text() != step:
+            problems.append(f"progress shows {page.locator('.progress').inner_text()!r}, not {step!r}")
+    scale = page.locator(".options.likert:visible")
+    if scale.count():
+        labels = [scale.first.locator("label").nth(i).inner_text() for i in range(7)]
+        if labels != list(t["scales"]["agree7"].values()):
+            problems.append(f"scale labels {labels}")
+        boxes = [scale.first.locator("label").nth(i).bounding_box() for i in range(7)]
+        if any(b["y"] < a["y"] + a["height"] for a, b in zip(boxes, boxes[1:])):
+            problems.append("scale options are not stacked vertically")
+    return problems
 
 
 def path_of(url: str) -> str:
@@ -500,5 +519,37 @@ def test_a_request_that_hangs_times_out_and_is_sent_again(browser, server):
         assert v.tapper.leave(path) == "Vignette"  # the retry gets through
         assert v.stored()["programme"] == "nursing" and v.stored()["block_position"] == 1
         assert v.posts_to("Programme", "ok") == 1
+    finally:
+        v.close()
+
+
+def test_a_scale_moves_on_by_itself_goes_back_and_sends_the_last_choice(browser, server):
+    v = Visit(browser, server, "en", seed=12)
+    try:
+        v.start()
+        to_page(v, "Attractiveness")
+        item_of = texts.load("en")["ui"]["item_of"]
+        counter = v.page.locator(".item-count")
+        first = scale_item(v, 0)
+        first.locator("label").nth(1).tap()  # "Disagree"
+        scale_item(v, 1)  # moved on by itself
+        assert counter.inner_text() == item_of.format(item=2, total=4)
+        assert not first.is_visible()
+        v.page.locator("button.back-item").tap()
+        first.wait_for(state="visible")
+        assert counter.inner_text() == item_of.format(item=1, total=4)
+        assert first.locator("input").nth(1).is_checked()
+        first.locator("label").nth(5).tap()  # changed to "Agree"
+        scale_item(v, 1)
+        name = first.locator("input").first.get_attribute("name")
+        v.tapper.answers[name] = "6"
+        path = v.path
+        v.tapper.answer_items()
+        v.tapper.next()
+        assert v.tapper.leave(path) == "TrustManager"
+        assert v.posts_to("Attractiveness") == 1
+        v.assert_answers_stored()
+        assert v.stored()[name] == 6
+        assert not v.errors
     finally:
         v.close()

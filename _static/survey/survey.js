@@ -90,7 +90,8 @@
     }).then(function (res) {
       clearTimeout(watchdog);
       p.sending = false;
-      if (page === p) arrive(res.url, res.html);
+      if (page !== p) return;
+      try { arrive(res.url, res.html); } catch (e) { location.replace(res.url); } // the server has it
     }, function () {
       clearTimeout(watchdog);
       p.sending = false;
