@@ -144,7 +144,7 @@ OVERFLOW_JS = "() => document.documentElement.scrollWidth - document.documentEle
 
 
 def check_page(page, lang: str) -> list[str]:
-    """All rules at the current size, then no overflow at 320 px and at 200 % text size."""
+    """All rules at the current size, then no overflow at 320 px, at 200 % text size and at 200 % zoom."""
     problems = list(page.evaluate(A11Y_JS, lang))
     size = page.viewport_size
     page.set_viewport_size(dict(width=320, height=size["height"]))
@@ -161,6 +161,11 @@ def check_page(page, lang: str) -> list[str]:
     if small:
         problems.append("buttons cut off at 200 % text")
     page.evaluate("() => { document.documentElement.style.fontSize = '' }")
+    # browser zoom at 200 % on the phone: half as many CSS pixels across
+    page.set_viewport_size(dict(width=size["width"] // 2, height=size["height"] // 2))
+    over = page.evaluate(OVERFLOW_JS)
+    if over > 1:
+        problems.append(f"horizontal overflow at 200 % zoom ({size['width'] // 2} px wide, {over}px)")
     page.set_viewport_size(size)
     # keyboard focus is visible: Tab to the first control and read its outline
     page.evaluate("() => { if (document.activeElement) document.activeElement.blur() }")
