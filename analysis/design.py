@@ -246,6 +246,7 @@ def estimate(sim: Simulated, design: Design) -> dict[tuple[str, str, str], dict[
 
 
 def _row(e, se, df, n, design: Design) -> dict[str, np.ndarray]:
+    df = np.where(np.isfinite(e) & np.isfinite(se), df, np.nan)  # as make_row: no df when not estimable
     lo, hi, p = est.t_inference(e, se, df, design.alpha)
     return dict(est=e, se=se, df=df, lo=lo, hi=hi, p=p, n=n)
 
