@@ -553,3 +553,29 @@ def test_a_scale_moves_on_by_itself_goes_back_and_sends_the_last_choice(browser,
         assert not v.errors
     finally:
         v.close()
+
+
+def test_keyboard_users_can_look_through_the_options_before_moving_on(browser, server):
+    v = Visit(browser, server, "en", seed=13)
+    try:
+        v.start()
+        to_page(v, "Attractiveness")
+        counter = v.page.locator(".item-count")
+        item_of = texts.load("en")["ui"]["item_of"]
+        first = scale_item(v, 0)
+        v.page.evaluate("() => document.activeElement && document.activeElement.blur()")
+        v.page.keyboard.press("Tab")  # into the first question's radio group
+        assert v.page.evaluate("() => document.activeElement.type") == "radio"
+        for _ in range(3):
+            v.page.keyboard.press("ArrowDown")
+        v.page.wait_for_timeout(700)  # longer than the tap's pause before moving on
+        assert counter.inner_text() == item_of.format(item=1, total=4)  # still here
+        assert first.locator("input").nth(3).is_checked()
+        v.page.locator("button.next").focus()
+        v.page.keyboard.press("Enter")
+        scale_item(v, 1)
+        assert counter.inner_text() == item_of.format(item=2, total=4)
+        assert v.posts_to("Attractiveness") == 0  # moving between items sends nothing
+        assert not v.errors
+    finally:
+        v.close()

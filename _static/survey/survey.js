@@ -158,6 +158,11 @@
       el.setAttribute("aria-describedby", p.id);
       el.querySelector("legend").insertAdjacentElement("afterend", p);
     };
+    // Move on by itself only after a tap or click: arrow keys also change a radio group's
+    // choice, and a keyboard user must be able to look through the options (WCAG 3.2.2).
+    var tapped = 0;
+    box.addEventListener("pointerdown", function () { tapped = Date.now(); });
+    box.addEventListener("click", function (e) { if (e.detail) tapped = Date.now(); });
     box.addEventListener("change", function (e) {
       var i = items.indexOf(e.target.closest(".item"));
       var err = items[i].querySelector(".error");
@@ -165,7 +170,7 @@
         err.remove(); items[i].classList.remove("has-error");
         items[i].removeAttribute("aria-invalid"); items[i].removeAttribute("aria-describedby");
       }
-      if (i === current && i < items.length - 1) {
+      if (i === current && i < items.length - 1 && Date.now() - tapped < 2000) {
         setTimeout(function () { if (current === i) show(i + 1); }, 250);
       }
     });
