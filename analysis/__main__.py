@@ -21,6 +21,9 @@ def _cmd_tidy(a) -> None:
     from .load import tidy_from_exports, write_tidy
     notes: list[str] = []
     tidy = tidy_from_exports(a.exports, a.withdrawals, notes)
+    from .privacy import privacy_notes
+    tidy, privacy = privacy_notes(tidy, a.coarsen)
+    notes += privacy
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_tidy(tidy, out)
@@ -40,7 +43,15 @@ def _cmd_report(a) -> None:
     if a.draws is not None:
         from dataclasses import replace
         plan = replace(plan, ri_draws=a.draws)
-    run_report(a.inputs, a.out, plan, a.withdrawals, progress=None if a.quiet else _say)
+    run_report(a.inputs, a.out, plan, a.withdrawals, progress=None if a.quiet else _say,
+               include_bots=a.include_bots, registered=a.registered, coarsen=a.coarsen)
+
+
+def _cmd_demo(a) -> None:
+    from .demo import run_demo
+    run_demo(a.out, n=a.n, effect_manager=a.effect_manager, effect_partner=a.effect_partner,
+             effect_interaction=a.effect_interaction, decline=a.decline, seed=a.seed,
+             draws=a.draws, progress=_say, keep_project=a.keep_project)
 
 
 def _cmd_fetch(a) -> None:
@@ -76,6 +87,29 @@ def _cmd_design(a) -> None:
     _say(f"wrote {paths['csv']}, {paths['html']} ({raw['timings']['total_s']:.1f} s)")
 
 
+def _cmd_preregister(a) -> None:
+    from .design import design_from_plan, design_summary_text, diagnose, write_diagnosis
+    from .plan import load_plan
+    from .prereg import write_preregistration
+    import pandas as pd
+    plan = load_plan(a.plan)
+    design = design_from_plan(plan, **_design_overrides(a))
+    if a.diagnosis:
+        try:
+            diag = pd.read_csv(a.diagnosis)
+        except FileNotFoundError:
+            raise AnalysisInputError(a.diagnosis, "diagnosis file not found") from None
+        text = [f"Diagnosis read from {a.diagnosis}."]
+    else:
+        say = (lambda m: None) if a.quiet else _say
+        say(f"diagnosing the design ({design.sims} simulations) for the sample-size justification")
+        diag, raw = diagnose(design, progress=say)
+        write_diagnosis(diag, raw, design, a.out, plan)
+        text = design_summary_text(design)
+    paths = write_preregistration(plan, a.out, diag, text)
+    _say(f"wrote {paths['md']}, {paths['html']} (plan SHA-256 {plan.sha256})")
+
+
 def _add_design_options(d: argparse.ArgumentParser) -> None:
     d.add_argument("--plan", help="analysis plan TOML; its [design] section gives the defaults")
     d.add_argument("--n", help="students per programme, e.g. nursing=120,teacher=120,management=60,public_admin=60")
@@ -100,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("exports", nargs="+", help="oTree all-apps-wide or custom export CSVs")
     t.add_argument("--out", required=True, help="tidy CSV to write (codebook and .dta beside it)")
     t.add_argument("--withdrawals", help="file of withdrawal codes, one per line")
+    t.add_argument("--coarsen", action="store_true", help="coarsen age band and gender until every "
+                   "programme x site x age band x gender combination has at least 5 people")
     t.set_defaults(func=_cmd_tidy)
     r = sub.add_parser("report", help="exports or tidy CSV -> tables and report.html")
     r.add_argument("inputs", nargs="+", help="oTree exports or a tidy CSV")
@@ -108,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--withdrawals", help="file of withdrawal codes, one per line")
     r.add_argument("--draws", type=int, help="override the plan's randomisation-inference draws")
     r.add_argument("--quiet", action="store_true", help="no progress messages")
+    r.add_argument("--registered", help="the registered plan (preregistration .md or plan .toml): "
+                   "the report lists every deviation from it")
+    r.add_argument("--coarsen", action="store_true", help="coarsen age band and gender until every "
+                   "programme x site x age band x gender combination has at least 5 people")
+    r.add_argument("--include-bots", action="store_true", help="keep oTree bot rows (dry runs only)")
     r.set_defaults(func=_cmd_report)
     f = sub.add_parser("fetch", help="download a session's export via oTree's REST API")
     f.add_argument("--server", required=True, help="base URL of the oTree server")
@@ -125,6 +166,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_design_options(d)
     d.add_argument("--out", default="design", help="output directory (diagnosis.csv, diagnosis.html)")
     d.set_defaults(func=_cmd_design)
+    g = sub.add_parser("preregister", help="the plan and its diagnosis as Markdown and HTML (OSF, AsPredicted)")
+    _add_design_options(g)
+    g.add_argument("--diagnosis", help="a diagnosis.csv written by `design` (default: diagnose now)")
+    g.add_argument("--out", default="prereg", help="output directory (prereg.md, prereg.html)")
+    g.set_defaults(func=_cmd_preregister)
+    m = sub.add_parser("demo", help="dry run: a simulated class through the real apps, then the report")
+    m.add_argument("--out", default="demo-report", help="output directory (default demo-report)")
+    m.add_argument("--n", type=int, default=200, help="simulated students (default 200)")
+    m.add_argument("--effect-manager", type=float, default=0.5,
+                   help="injected trust - control effect on attractiveness, trust_manager, autonomy (scale points)")
+    m.add_argument("--effect-partner", type=float, default=-0.4,
+                   help="injected other - same effect on collaboration (scale points)")
+    m.add_argument("--effect-interaction", type=float, default=0.0, help="injected manager:partner "
+                   "effect on collaboration (scale points)")
+    m.add_argument("--decline", type=float, default=0.03, help="share of bots who decline consent")
+    m.add_argument("--seed", type=int, default=1, help="seed of the bots' answers and the assignment")
+    m.add_argument("--draws", type=int, default=2000, help="randomisation-inference draws")
+    m.add_argument("--keep-project", action="store_true", help="keep the temporary project copy")
+    m.set_defaults(func=_cmd_demo)
     return p
 
 

@@ -62,7 +62,9 @@ CATEGORIES: dict[str, dict[str, str]] = {
                            "management": "Management adviser",
                            "public_admin": "Caseworker", "other": "Municipal employee"},
     "age_band": {"le21": "21 or younger", "22_24": "22-24", "25_29": "25-29",
-                 "30_39": "30-39", "ge40": "40 or older"},
+                 "30_39": "30-39", "ge40": "40 or older",
+                 # Only in tidy data coarsened for privacy (analysis.privacy, --coarsen):
+                 "le24": "24 or younger (coarsened)", "ge25": "25 or older (coarsened)"},
     "gender": {"woman": "Woman", "man": "Man", "other": "Other",
                "no_answer": "Prefer not to say"},
     "municipal_experience": {"none": "None", "lt6m": "Under 6 months",

@@ -107,6 +107,10 @@ def _wide_to_rows(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     out["language"] = get(app_col(CONSENT_APP, "language")).fillna(out["language"]).fillna(
         get("session.config.language"))
     out["block_size"] = out["block_size"].fillna(get("session.config.block_size"))
+    # As the custom export (collab_experiment/tidy.py): someone who did not consent has
+    # nothing but flow columns, so no language or site from the session settings either.
+    agreed = out["consented"].isin(list(_TRUE)).to_numpy()
+    out.loc[~agreed, ["language", "site", "block_size"]] = pd.NA
     out["assigned"] = out["manager"].notna().map({True: "1", False: "0"})
     out["last_page"] = get("participant._current_page_name")
     out["is_demo"] = get("session.is_demo")
@@ -260,7 +264,7 @@ def read_withdrawals(path: str | Path) -> set[str]:
 
 
 def tidy_from_exports(paths: Sequence[str | Path], withdrawals: str | Path | None = None,
-                      messages: list[str] | None = None) -> pd.DataFrame:
+                      messages: list[str] | None = None, include_bots: bool = False) -> pd.DataFrame:
     """Build the tidy participant table from one or more exports.
 
     Parameters
@@ -271,6 +275,9 @@ def tidy_from_exports(paths: Sequence[str | Path], withdrawals: str | Path | Non
         File of withdrawal codes from the debrief.
     messages : list, optional
         Receives human-readable notes (rows dropped, codes not found).
+    include_bots : bool
+        Keep oTree bot rows. For dry runs only (``python -m analysis demo``): real
+        data never contain bots, and a bot row in a real export is a test left behind.
 
     Returns
     -------
@@ -284,10 +291,12 @@ def tidy_from_exports(paths: Sequence[str | Path], withdrawals: str | Path | Non
         frames.append(rows)
         notes.append(f"{p}: {kind} export, {len(rows)} rows")
     df = pd.concat(frames, ignore_index=True)
-    drop = df["is_demo"].isin(["1", "1.0", "True", "true"]) | df["is_bot"].isin(
-        ["1", "1.0", "True", "true"])
+    bots = df["is_bot"].isin(["1", "1.0", "True", "true"])
+    drop = df["is_demo"].isin(["1", "1.0", "True", "true"]) | (bots & (not include_bots))
     if drop.any():
         notes.append(f"dropped {int(drop.sum())} demo or bot rows")
+    if include_bots and bots.any():
+        notes.append(f"kept {int(bots.sum())} bot rows (dry run: simulated participants)")
     df = df[~drop.to_numpy()].copy()
     if df.empty:
         raise AnalysisInputError(", ".join(str(p) for p in paths),

@@ -26,6 +26,8 @@ from .contract import EFFECT_PROGRAMMES, OUTCOME_SCALES, PROGRAMMES  # noqa: E40
 from .load import tidy_from_exports, write_tidy  # noqa: E402
 from .measurement import balance, flow, reliability  # noqa: E402
 from .plan import Plan  # noqa: E402
+from .prereg import deviations_table  # noqa: E402
+from .privacy import privacy_notes  # noqa: E402
 
 
 def sha256_file(path: str | Path) -> str:
@@ -162,7 +164,8 @@ details{margin:.5em 0 1.5em}code{background:#f4f4f4;padding:0 3px}"""
 
 def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
                withdrawals: str | Path | None = None,
-               progress: Callable[[str], None] | None = None) -> dict[str, Path]:
+               progress: Callable[[str], None] | None = None, include_bots: bool = False,
+               registered: str | Path | None = None, coarsen: bool = False) -> dict[str, Path]:
     """Load, estimate and write every output; returns the written paths by name.
 
     Parameters
@@ -181,7 +184,11 @@ def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
     t0 = time.perf_counter()
     notes: list[str] = []
     say(f"[1/{steps}] reading {len(inputs)} input file(s)")
-    tidy = tidy_from_exports(inputs, withdrawals, notes)
+    tidy = tidy_from_exports(inputs, withdrawals, notes, include_bots=include_bots)
+    tidy, privacy = privacy_notes(tidy, coarsen)
+    notes += privacy
+    for n in privacy:
+        say(f"      {n}")
     paths: dict[str, Path] = {}
     paths["tidy"] = out / "tidy.csv"
     write_tidy(tidy, paths["tidy"])
@@ -203,8 +210,10 @@ def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
     sens = E.sensitivity_table(tidy, plan)
     cm = E.cell_means(tidy, plan.alpha)
     say(f"[6/{steps}] writing tables")
+    dev = deviations_table(plan, eff, ri, notes, registered)
     tables = dict(effects=eff, heterogeneity=het, equivalence=eq, randomisation_inference=ri,
-                  flow=fl, balance=bal, reliability=rel, sensitivity=sens, cell_means=cm)
+                  flow=fl, balance=bal, reliability=rel, sensitivity=sens, cell_means=cm,
+                  deviations=dev)
     for name, df in tables.items():
         paths[name] = out / f"{name}.csv"
         df.to_csv(paths[name], index=False)
@@ -215,7 +224,11 @@ def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
     hashes = {str(p): sha256_file(p) for p in inputs}
     hashes["tidy.csv (this run)"] = sha256_file(paths["tidy"])
     paths["report"] = out / "report.html"
-    paths["report"].write_text(_html(tables, figs, plan, hashes, notes, len(tidy)), encoding="utf-8")
+    reg = None
+    if registered is not None:
+        hashes[f"registered plan {registered}"] = sha256_file(registered)
+        reg = str(registered)
+    paths["report"].write_text(_html(tables, figs, plan, hashes, notes, len(tidy), reg), encoding="utf-8")
     say(f"done in {time.perf_counter() - t0:.1f} s: {out}")
     return paths
 
@@ -232,7 +245,26 @@ def _versions() -> str:
     return ", ".join(parts)
 
 
-def _html(t: dict, figs: dict, plan: Plan, hashes: dict, notes: list[str], n: int) -> str:
+def _deviations_html(dev: pd.DataFrame, registered: str | None) -> str:
+    e = html.escape
+    plan_rows = dev[dev.kind == "plan"]
+    other = dev[dev.kind != "plan"]
+    if registered is None:
+        head = ("<p>No registered plan was given (<code>--registered prereg.md</code>); only "
+                "data-driven deviations are listed.</p>")
+    elif plan_rows.empty:
+        head = f"<p>The plan used is the registered plan ({e(registered)}): no differences.</p>"
+    else:
+        head = (f"<p><b>{len(plan_rows)} difference(s) from the registered plan</b> "
+                f"({e(registered)}):</p>" + _table(plan_rows))
+    body = (f"<p>{len(other)} data-driven deviation(s): rows not estimable as planned, programmes "
+            "left out of a pooled estimate, covariates dropped, data changed by the loader.</p>"
+            + (_table(other) if len(other) else ""))
+    return "<h2>Deviations from the registered plan</h2>" + head + body
+
+
+def _html(t: dict, figs: dict, plan: Plan, hashes: dict, notes: list[str], n: int,
+          registered: str | None = None) -> str:
     eff = t["effects"]
     conf = eff[eff.adjustment == "holm"].merge(
         t["randomisation_inference"][["outcome", "factor", "programme", "p_value_ri"]]
@@ -261,6 +293,7 @@ def _html(t: dict, figs: dict, plan: Plan, hashes: dict, notes: list[str], n: in
         "Effects are intention-to-treat among assigned participants with the outcome observed; "
         "the programme <code>other</code> is reported descriptively only.</p>",
         "<ul>" + "".join(f"<li>{e(x)}</li>" for x in notes) + "</ul>",
+        _deviations_html(t["deviations"], registered),
         "<h2>Flow of participants</h2>", figs["flow"], _table(t["flow"]),
         "<h2>Confirmatory hypotheses (H1, H2)</h2>",
         "<p>Pooled block-weighted effects (HC2 = Neyman SE, df N − 2J); <code>p_adjusted</code> "
