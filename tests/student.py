@@ -37,13 +37,34 @@ def parse(page_html: str) -> _Form:
     return form
 
 
+class BrowserSession(requests.Session):
+    """Cookies, and a browser's one retry when a kept-alive connection went stale.
+
+    The server closes a connection that stayed idle for 5 s (a student reading). A
+    browser that finds its kept-alive connection closed before any answer sends the
+    request again on a new one; the server never saw the first attempt.
+    """
+
+    reconnects = 0
+
+    def request(self, *args, **kwargs):
+        try:
+            return super().request(*args, **kwargs)
+        except requests.ConnectionError as exc:
+            if "Connection aborted" not in str(exc):
+                raise
+            self.reconnects += 1
+            self.close()
+            return super().request(*args, **kwargs)
+
+
 PAGE_RE = re.compile(r"/p/(?P<code>[^/]+)/(?P<app>[^/]+)/(?P<page>[^/]+)/(?P<index>\d+)")
 
 
 class Student:
     def __init__(self, start_url: str, *, programme: str | None = None, language: str | None = None,
                  seed: int | None = None, timeout: float = 60):
-        self.http = requests.Session()
+        self.http = BrowserSession()
         self.start_url = start_url
         self.programme = programme
         self.language = language

@@ -48,34 +48,51 @@ def assert_blocks_are_sound(rows):
                 assert len(members) == 4, (stratum, number)
 
 
-def test_a_hundred_and_twenty_students_at_once_never_share_a_block_position(server):
-    n = 120
+def test_two_hundred_phones_at_once_all_finish_balanced_in_the_export(server):
+    import csv
+    import io
+
+    import requests
+
+    from collab_experiment import tidy
+
+    n = 200
     session = server.create_session("classroom", n + 10)
-    students = [Student(session["session_wide_url"], programme=PROGRAMMES[i % 5], seed=i) for i in range(n)]
-    at_programme = threading.Barrier(n, timeout=300)
+    students = [Student(session["session_wide_url"], programme=PROGRAMMES[i % 5], seed=i, timeout=300)
+                for i in range(n)]
+    at_programme = threading.Barrier(n, timeout=600)
 
     def walk(student):
         student.open()
         student.walk(until="Programme")
         at_programme.wait()  # everyone presses Next on the programme page together
         student.answer_page()
+        assert student.page == "Vignette"
+        student.walk()
         return student.page
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
         pages = list(pool.map(walk, students))
-    assert pages == ["Vignette"] * n
+    assert pages == ["Finished"] * n
     rows = [r for r in players(server) if r["manager"]]
     assert len(rows) == n
     assert len({(r["stratum"], r["block"], r["block_position"]) for r in rows}) == n
     assert_blocks_are_sound(rows)
-    counts = collections.defaultdict(collections.Counter)
-    for r in rows:
-        counts[r["stratum"]][(r["manager"], r["partner"])] += 1
-    assert all(assignment.max_imbalance(c) <= 1 for c in counts.values())
-    # each student got the programme they chose
     chosen = {s.code: s.programme for s in students}
     code_of = participant_codes(server)
     assert all(chosen[code_of[r["participant_id"]]] == r["programme"] for r in rows)
+
+    export = requests.get(server.url + "/api/export_app_custom",
+                          params=dict(app="collab_experiment", session_code=session["code"]), timeout=120)
+    table = list(csv.DictReader(io.StringIO(export.text)))
+    assert list(table[0])[: len(tidy.CONTRACT_COLUMNS)] == tidy.CONTRACT_COLUMNS
+    done = [r for r in table if r["completed"] == "1"]
+    assert len(done) == n
+    counts = collections.defaultdict(collections.Counter)
+    for r in done:
+        counts[r["programme"]][(r["manager"], r["partner"])] += 1
+    assert set(counts) == set(PROGRAMMES)
+    assert all(assignment.max_imbalance(c) <= 1 for c in counts.values())
 
 
 def participant_codes(server) -> dict:

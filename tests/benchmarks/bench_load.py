@@ -38,20 +38,15 @@ sys.path.insert(0, str(HERE.parent.parent))
 import requests  # noqa: E402
 
 from conftest import DEFAULT_POSTGRES_URL, Server, copy_project  # noqa: E402
-from student import Student, parse  # noqa: E402
+from student import BrowserSession, Student, parse  # noqa: E402
 
 PROGRAMMES = ("nursing", "teacher", "management", "public_admin", "other")
 ERROR_SAMPLES: list[str] = []  # the first errors, printed to explain a count
 
 
-class TimedSession(requests.Session):
-    """requests.Session that records the latency of every request.
-
-    Like a browser, it retries once on a fresh connection when a kept-alive connection
-    turns out to have been closed by the server while the student was reading (uvicorn
-    closes idle connections after 5 s); the server never saw that request. Such retries
-    are counted as `reconnects`, not as errors.
-    """
+class TimedSession(BrowserSession):
+    """A browser-like session (one retry on a stale kept-alive connection, counted as
+    `reconnects`, not errors) that records the latency of every request."""
 
     def __init__(self, sink: list):
         super().__init__()
@@ -59,15 +54,11 @@ class TimedSession(requests.Session):
 
     def request(self, *args, **kwargs):
         start = time.perf_counter()
+        before = self.reconnects
         try:
-            try:
-                response = super().request(*args, **kwargs)
-            except requests.ConnectionError as exc:
-                if "Connection aborted" not in str(exc):
-                    raise
+            response = super().request(*args, **kwargs)
+            if self.reconnects > before:
                 self.sink.append(("reconnect", 0.0))
-                self.close()  # drop the pooled connection the server closed
-                response = super().request(*args, **kwargs)
         except requests.RequestException as exc:
             self.sink.append(("error", time.perf_counter() - start))
             ERROR_SAMPLES.append(f"{type(exc).__name__}: {str(exc)[:160]}")
