@@ -160,6 +160,8 @@ def test_double_submit_and_reload_never_assign_twice(server):
     again = s.http.post(programme_url, data={"programme": "teacher"}, timeout=30)
     assert again.status_code == 200 and "/Vignette/" in again.url
     s.http.get(s.url, timeout=30)
+    back = s.http.get(programme_url, timeout=30)  # the browser's back button
+    assert "/Vignette/" in back.url
     after = [r for r in players(server) if r["manager"]]
     assert after == first
     assert after[0]["programme"] == "nursing"
