@@ -146,20 +146,6 @@ def _rng_for(player) -> random.Random:
     return random.Random(f"{seed}:order:{player.participant.id_in_session}")
 
 
-def draw_item_orders(rng: random.Random) -> dict:
-    """Item order within each scale, and option order of the checks ("don't know" last)."""
-    orders = {}
-    for scale, items in texts.OUTCOME_SCALES.items():
-        items = list(items)
-        rng.shuffle(items)
-        orders[scale] = items
-    for field in ("mc_manager", "mc_partner"):
-        options = [o for o in texts.choice_labels(texts.MASTER, field) if o != texts.DONT_KNOW]
-        rng.shuffle(options)
-        orders[field] = [*options, texts.DONT_KNOW]
-    return orders
-
-
 def assign_player(player) -> None:
     """Assign once: the state lives in the session, the audit trail on the player."""
     if player.field_maybe_none("manager") or player.field_maybe_none("programme") is None:
@@ -178,7 +164,7 @@ def assign_player(player) -> None:
         "block_size", "assignment_probability", "assigned_at", "assignment_version",
     ):
         setattr(player, field, getattr(result, field))
-    player.item_order = tidy.item_order_json(draw_item_orders(_rng_for(player)))
+    player.item_order = tidy.item_order_json(texts.draw_orders(_rng_for(player)))
     player.withdrawal_code = withdrawal.new_code()
 
 

@@ -81,6 +81,21 @@ def question_label(language: str, field: str) -> str:
     return load(language)["questions"][field]["label"]
 
 
+def draw_orders(rng) -> dict[str, list[str]]:
+    """One student's presentation orders: items within each outcome scale, and the
+    options of the two checks ("don't know" always last). Recorded in `item_order`."""
+    orders = {}
+    for scale, items in OUTCOME_SCALES.items():
+        items = list(items)
+        rng.shuffle(items)
+        orders[scale] = items
+    for field in ("mc_manager", "mc_partner"):
+        options = [o for o in choice_labels(MASTER, field) if o != DONT_KNOW]
+        rng.shuffle(options)
+        orders[field] = [*options, DONT_KNOW]
+    return orders
+
+
 def vignette(language: str, programme: str, manager: str, partner: str, partner_profession: str) -> list[str]:
     """The vignette as paragraphs, for one student's programme and cell."""
     v = load(language)["vignette"]

@@ -102,3 +102,16 @@ def test_scale_score_is_the_mean_of_answered_items_when_at_least_half_are():
     assert tidy.scale_score([1, None, 6, None]) == 3.5
     assert tidy.scale_score([1, None, None]) is None
     assert tidy.scale_score([None, None]) is None
+
+
+def test_presentation_orders_shuffle_within_scales_and_keep_dont_know_last():
+    import random
+
+    seen = set()
+    for seed in range(200):
+        orders = texts.draw_orders(random.Random(seed))
+        for scale, items in texts.OUTCOME_SCALES.items():
+            assert sorted(orders[scale]) == sorted(items)
+        assert orders["mc_manager"][-1] == orders["mc_partner"][-1] == texts.DONT_KNOW
+        seen.add(tuple(orders["collaboration"]))
+    assert len(seen) > 50  # 5! = 120 orders possible; the shuffle reaches many of them
