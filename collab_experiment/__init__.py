@@ -182,7 +182,23 @@ def _orders(player) -> dict:
 
 
 # PAGES
-class AboutYou(SurveyPage):
+class _AfterConsent(SurveyPage):
+    """Shown only to students who agreed to take part."""
+
+    @staticmethod
+    def is_displayed(player):
+        return _consented(player)
+
+
+class _AfterAssignment(SurveyPage):
+    """Shown only to students who were assigned (consented, and answered the programme)."""
+
+    @staticmethod
+    def is_displayed(player):
+        return _assigned(player)
+
+
+class AboutYou(_AfterConsent):
     form_model = "player"
     title_key = "about_you"
     stepper = True
@@ -195,26 +211,18 @@ class AboutYou(SurveyPage):
         return fields
 
     @staticmethod
-    def is_displayed(player):
-        return _consented(player)
-
-    @staticmethod
     def before_next_page(player, timeout_happened):
         player.language = language_of(player.participant)
         player.instrument_version = texts.load(player.language)["meta"]["instrument_version"]
         player.site = player.session.config.get("site") or player.field_maybe_none("campus")
 
 
-class Motivation(SurveyPage):
+class Motivation(_AfterConsent):
     form_model = "player"
     form_fields = list(texts.MOTIVATION_ITEMS)
     title_key = "motivation"
     intro_key = "motivation_intro"
     stepper = True
-
-    @staticmethod
-    def is_displayed(player):
-        return _consented(player)
 
     @staticmethod
     def before_next_page(player, timeout_happened):
@@ -223,7 +231,7 @@ class Motivation(SurveyPage):
             player.attention_pass = attention == texts.ATTENTION_PASS_VALUE
 
 
-class Programme(SurveyPage):
+class Programme(_AfterConsent):
     """The page that asks the programme; assignment happens once, right after it."""
 
     form_model = "player"
@@ -231,22 +239,14 @@ class Programme(SurveyPage):
     title_key = "programme"
 
     @staticmethod
-    def is_displayed(player):
-        return _consented(player)
-
-    @staticmethod
     def before_next_page(player, timeout_happened):
         if not timeout_happened:
             assign_player(player)
 
 
-class Vignette(SurveyPage):
+class Vignette(_AfterAssignment):
     template_name = "collab_experiment/Vignette.html"
     title_key = "vignette"
-
-    @staticmethod
-    def is_displayed(player):
-        return _assigned(player)
 
     @staticmethod
     def vars_for_template(player):
@@ -265,7 +265,7 @@ class Vignette(SurveyPage):
             player.seconds_vignette = round(time.time() - shown, 1)
 
 
-class _Scale(SurveyPage):
+class _Scale(_AfterAssignment):
     """One outcome scale: its items in the student's recorded random order."""
 
     form_model = "player"
@@ -276,10 +276,6 @@ class _Scale(SurveyPage):
     @classmethod
     def _fields(cls, player):
         return _orders(player).get(cls.scale) or list(texts.OUTCOME_SCALES[cls.scale])
-
-    @staticmethod
-    def is_displayed(player):
-        return _assigned(player)
 
 
 def _scale_page(name, scale):
@@ -295,15 +291,11 @@ Collaboration = _scale_page("Collaboration", "collaboration")
 Autonomy = _scale_page("Autonomy", "autonomy")
 
 
-class Checks(SurveyPage):
+class Checks(_AfterAssignment):
     form_model = "player"
     form_fields = ["mc_manager", "mc_partner"]
     title_key = "checks"
     stepper = True
-
-    @staticmethod
-    def is_displayed(player):
-        return _assigned(player)
 
     @staticmethod
     def option_orders(player):
@@ -322,13 +314,9 @@ class Checks(SurveyPage):
             player.seconds_total = round(time.time() - started, 1)
 
 
-class Debrief(SurveyPage):
+class Debrief(_AfterAssignment):
     template_name = "collab_experiment/Debrief.html"
     title_key = "debrief"
-
-    @staticmethod
-    def is_displayed(player):
-        return _assigned(player)
 
     @staticmethod
     def vars_for_template(player):
