@@ -44,6 +44,24 @@ SESSION_CONFIGS = [
         seed="demo",
         doc="For trying the survey; demo sessions are dropped by the analysis.",
     ),
+    dict(
+        # For `python -m analysis demo` only: `otree test dryrun N` sends a simulated class
+        # through the real apps; the bots (collab_experiment/tests.py) answer from a
+        # data-generating process with these effects for their assigned cell.
+        name="dryrun",
+        display_name="Dry run: a simulated class of bots (python -m analysis demo)",
+        app_sequence=["consent", "collab_experiment"],
+        num_demo_participants=200,
+        language="en",
+        site="oslo",
+        seed="dryrun",
+        dgp_effect_manager=0.5,  # trust - control on attractiveness, trust_manager, autonomy (scale points)
+        dgp_effect_partner=-0.4,  # other - same on collaboration (scale points)
+        dgp_effect_interaction=0.0,  # manager:partner on collaboration (scale points)
+        dgp_decline=0.03,  # share of bots who decline consent
+        dgp_seed=1,
+        doc="Bots only: the dry run of the analysis. Never for a real class.",
+    ),
 ]
 
 # Shown on the consent page and in its full letter. One place, not in templates.

@@ -31,6 +31,9 @@ ESSENTIAL = ("participant_code", "session_code", "consented", "programme", "mana
 _TRUE = {"1", "1.0", "true", "True", "TRUE", "yes"}
 _FALSE = {"0", "0.0", "false", "False", "FALSE", "no"}
 _LIKERT = {c for s in SCALES.values() for c in s}
+#: What a participant who did not consent keeps (collab_experiment/tidy.py's flow row).
+_FLOW_ONLY = {"participant_code", "session_code", "consented", "assigned", "completed", "withdrawn",
+              "last_page", "timed_out_pages"}
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -302,6 +305,11 @@ def tidy_from_exports(paths: Sequence[str | Path], withdrawals: str | Path | Non
         raise AnalysisInputError(", ".join(str(p) for p in paths),
                                  f"no participants left after dropping {int(drop.sum())} demo or bot rows")
     df = _derive(df)
+    # As the custom export (collab_experiment/tidy.py): someone who did not consent has
+    # nothing stored but the flow columns, whatever the export format filled in.
+    declined = ~df["consented"].fillna(False).astype(bool).to_numpy()
+    blank = [c for c in TIDY_COLUMNS if c not in _FLOW_ONLY]
+    df.loc[declined, blank] = pd.NA
     # One row per session and participant: keep the furthest-progressed copy.
     progress = (df["completed"].astype(int) * 4 + df["assigned"].astype(int) * 2
                 + df["consented"].astype(int))

@@ -60,10 +60,12 @@ def coarsen(tidy: pd.DataFrame, k: int = K) -> tuple[pd.DataFrame, list[str]]:
     for col in ("age_band", "gender", "site"):
         out[col] = out[col].astype("object")
     changes = []
-    steps = (("gender", "set gender to missing", lambda s: s.where(False)),
+    def missing(s: pd.Series) -> pd.Series:
+        return pd.Series(None, index=s.index, dtype="object")
+    steps = (("gender", "set gender to missing", missing),
              ("age_band", "merged age bands (le24 / ge25)", lambda s: s.map(MERGED_AGE).fillna(s)),
-             ("age_band", "set age band to missing", lambda s: s.where(False)),
-             ("site", "set site to missing", lambda s: s.where(False)))
+             ("age_band", "set age band to missing", missing),
+             ("site", "set site to missing", missing))
     for col, what, recode in steps:
         small = _in_small(out, k)
         if not small.any():

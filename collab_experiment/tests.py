@@ -7,6 +7,8 @@ fills one block, and it shares one language: every block covers all four cells, 
 every programme × cell × language occurs once a programme has three full blocks.
 """
 
+import random
+
 from otree.api import Bot, Submission, SubmissionMustFail, expect
 from otree.database import db
 
@@ -44,6 +46,9 @@ def fresh(bot):
 
 class PlayerBot(Bot):
     def play_round(self):
+        if self.session.config["name"] == DRYRUN:
+            yield from dryrun_round(self)
+            return
         case = case_for(self.participant.id_in_session)
         if case["declines"]:
             expect(self.player.field_maybe_none("manager"), None)
@@ -105,3 +110,74 @@ class PlayerBot(Bot):
 
         expect(p.withdrawal_code, "in", self.html)
         yield Debrief
+
+
+# ---------------------------------------------------------------- dry run
+# `python -m analysis demo` runs `otree test dryrun N`: a simulated class answering from
+# a data-generating process (DGP) with known effects for the assigned cell, and no
+# invalid submissions. The coverage bots above are untouched for every other config.
+DRYRUN = "dryrun"
+DRYRUN_PROGRAMME_SHARES = (0.3, 0.3, 0.15, 0.15, 0.1)  # nursing, teacher, management, public_admin, other
+MANAGER_OUTCOMES = ("attractiveness", "trust_manager", "autonomy")
+
+
+def dryrun_rng(config, id_in_session: int, purpose: str) -> random.Random:
+    """Reproducible randomness per bot and purpose (both apps draw the same decisions)."""
+    return random.Random(f"{config.get('dgp_seed', 1)}:{id_in_session}:{purpose}")
+
+
+def dryrun_declines(config, id_in_session: int) -> bool:
+    return dryrun_rng(config, id_in_session, "consent").random() < float(config.get("dgp_decline", 0))
+
+
+def dryrun_scale_mean(config, scale: str, manager: str, partner: str, person: float) -> float:
+    """The DGP's mean of a scale for the assigned cell: 4 + effects (+-1/2 coded) + person."""
+    m = 0.5 if manager == "trust" else -0.5
+    q = 0.5 if partner == "other" else -0.5
+    mu = 4.0 + person
+    if scale in MANAGER_OUTCOMES:
+        mu += float(config.get("dgp_effect_manager", 0)) * m
+    if scale == "collaboration":
+        mu += float(config.get("dgp_effect_partner", 0)) * q
+        mu += float(config.get("dgp_effect_interaction", 0)) * m * q
+    return mu
+
+
+def _likert(rng: random.Random, mean: float, sd: float = 0.8) -> int:
+    return min(7, max(1, round(rng.gauss(mean, sd))))
+
+
+def dryrun_round(bot):
+    config = bot.session.config
+    pid = bot.participant.id_in_session
+    if dryrun_declines(config, pid):
+        expect(bot.player.field_maybe_none("manager"), None)
+        return
+    rng = dryrun_rng(config, pid, "answers")
+    choices = lambda field: list(texts.choice_labels(texts.MASTER, field))  # noqa: E731
+    about = dict(year_of_study=rng.randint(1, 4), campus=rng.choice(choices("campus")),
+                 age_band=rng.choices(choices("age_band"), weights=(35, 30, 15, 12, 8))[0],
+                 gender=rng.choices(choices("gender"), weights=(60, 30, 3, 7))[0],
+                 municipal_experience=rng.choice(choices("municipal_experience")))
+    # check_html=False: the coverage bots check the pages; these only feed the analysis.
+    yield Submission(AboutYou, {f: about[f] for f in AboutYou.get_form_fields(bot.player)}, check_html=False)
+    psm = rng.gauss(0, 0.9)
+    attention = texts.ATTENTION_PASS_VALUE if rng.random() < 0.9 else rng.randint(1, 7)
+    yield Submission(Motivation, dict(psm_1=_likert(rng, 5 + psm), psm_2=_likert(rng, 4.5 + psm),
+                                      attention=attention, psm_3=_likert(rng, 5 + psm)), check_html=False)
+    programme = rng.choices(assignment.PROGRAMMES, weights=DRYRUN_PROGRAMME_SHARES)[0]
+    yield Submission(Programme, dict(programme=programme), check_html=False)
+
+    p = fresh(bot)  # the assigned cell and item order, as stored by the real assignment (read once)
+    manager, partner = p.manager, p.partner
+    expect(manager, "in", assignment.MANAGERS)
+    yield Submission(Vignette, check_html=False)
+    person = rng.gauss(0, 0.6) + 0.3 * psm
+    for page in (Attractiveness, TrustManager, Collaboration, Autonomy):
+        mean = dryrun_scale_mean(config, page.scale, manager, partner, person + rng.gauss(0, 0.4))
+        yield Submission(page, {item: _likert(rng, mean) for item in page.get_form_fields(p)}, check_html=False)
+    noticed = rng.random() < 0.9
+    yield Submission(Checks, dict(mc_manager=manager if noticed else rng.choice(choices("mc_manager")),
+                                  mc_partner=partner if noticed else rng.choice(choices("mc_partner"))),
+                     check_html=False)
+    yield Submission(Debrief, check_html=False)

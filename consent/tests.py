@@ -3,13 +3,18 @@
 from otree.api import Bot, Submission, SubmissionMustFail, expect
 
 from collab_experiment import texts
-from collab_experiment.tests import case_for, fresh
+from collab_experiment.tests import DRYRUN, case_for, dryrun_declines, fresh
 
 from . import Consent
 
 
 class PlayerBot(Bot):
     def play_round(self):
+        if self.session.config["name"] == DRYRUN:  # the analysis's dry run: consent or a plain no
+            declines = dryrun_declines(self.session.config, self.participant.id_in_session)
+            answer = dict(consented=False) if declines else dict(consented=True, age_confirmed=True)
+            yield Submission(Consent, answer, check_html=False)
+            return
         case = case_for(self.participant.id_in_session)
         # The language buttons re-show the page in that language and store nothing.
         yield Submission(Consent, dict(switch_language=case["language"]), check_html=False)

@@ -72,3 +72,17 @@ def test_report_runs_on_a_real_export(real_exports, tmp_path):
     assert res.returncode == 0, res.stderr
     eff = pd.read_csv(tmp_path / "effects.csv")
     assert len(eff) > 0 and (tmp_path / "report.html").exists()
+
+
+def test_real_wide_and_custom_exports_agree_for_those_who_declined(real_exports):
+    # The custom export stores nothing but flow columns for a decliner; the wide export has
+    # the session's language and site beside them, which the loader must not fill in.
+    a = tidy_from_exports([real_exports / "wide.csv"]).set_index("participant_code").sort_index()
+    b = tidy_from_exports([real_exports / "custom.csv"]).set_index("participant_code").sort_index()
+    declined = ~a.consented.astype(bool)
+    assert declined.sum() == 1  # bot 12 declines
+    assert a.loc[declined, "language"].isna().all() and a.loc[declined, "site"].isna().all()
+    for col in [c for c in TIDY_COLUMNS if c != "participant_code"]:
+        x = a.loc[declined, col].astype("str").fillna("<NA>").tolist()
+        y = b.loc[declined, col].astype("str").fillna("<NA>").tolist()
+        assert x == y, col

@@ -1,0 +1,77 @@
+"""The dry run: a simulated class through the real oTree apps (bots answering from a
+data-generating process), exported, and the full report, with the injected effects
+inside the report's intervals."""
+from __future__ import annotations
+
+import pathlib
+import runpy
+import subprocess
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
+
+import pandas as pd
+import pytest
+
+from analysis.demo import prepare_project
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+INJECTED = {"manager": 1.0, "partner": -0.8}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo-report")
+    res = subprocess.run([sys.executable, "-m", "analysis", "demo", "--out", str(out), "--n", "64",
+                          "--effect-manager", str(INJECTED["manager"]),
+                          "--effect-partner", str(INJECTED["partner"]), "--draws", "300"],
+                         cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return out, res.stderr
+
+
+def test_dry_run_writes_the_full_report_from_the_real_apps(demo):
+    out, log = demo
+    for name in ("report.html", "effects.csv", "tidy.csv", "codebook.md", "tidy.dta", "flow.csv",
+                 "deviations.csv", "injected_effects.csv", "dgp.json", "export/all_apps_wide.csv",
+                 "export/collab_experiment_custom.csv", "otree_test.log"):
+        assert (out / name).stat().st_size > 0, name
+    assert "bots:" in log and "[8/8] report.html" in log  # progress is shown
+    tidy = pd.read_csv(out / "tidy.csv")
+    assert len(tidy) == 64  # bots kept (dry run only), one row per simulated student
+    assigned = tidy[tidy.assigned == 1]
+    assert assigned.block.notna().all() and assigned.assignment_version.str.startswith("stratified").all()
+    counts = assigned.groupby(["stratum", "manager", "partner"]).size().unstack(["manager", "partner"]).fillna(0)
+    assert ((counts.max(axis=1) - counts.min(axis=1)) <= 1).all()  # the real assignment's guarantee
+    assert "kept 64 bot rows" in (out / "report.html").read_text()
+
+
+def test_dry_run_report_shows_the_injected_effects_inside_the_intervals(demo):
+    out, log = demo
+    inj = pd.read_csv(out / "injected_effects.csv")
+    assert len(inj) == 4 and inj.inside.all(), inj
+    eff = pd.read_csv(out / "effects.csv")
+    pooled = eff[(eff.programme == "pooled") & (eff.estimator == "block_weighted")].set_index(["outcome", "factor"])
+    for outcome in ("attractiveness", "trust_manager", "autonomy"):
+        r = pooled.loc[(outcome, "manager")]
+        assert r.ci_low <= INJECTED["manager"] <= r.ci_high and r.p_adjusted < 0.05
+    r = pooled.loc[("collaboration", "partner")]
+    assert r.ci_low <= INJECTED["partner"] <= r.ci_high and r.estimate < 0
+    assert "inside the 95% interval" in log and "OUTSIDE" not in log
+
+
+def test_the_dry_run_config_carries_the_data_generating_process(tmp_path):
+    project = prepare_project(tmp_path / "p", dict(dgp_effect_manager=0.7, dgp_seed=5))
+    settings = runpy.run_path(str(project / "settings.py"))
+    config = next(c for c in settings["SESSION_CONFIGS"] if c["name"] == "dryrun")
+    assert config["dgp_effect_manager"] == 0.7 and config["dgp_seed"] == 5
+    assert config["app_sequence"] == ["consent", "collab_experiment"] and config["language"] == "en"
+    assert (project / "collab_experiment" / "tests.py").exists()  # the bots travel with the copy
+    repo = runpy.run_path(str(REPO / "settings.py"))  # the repository's settings are left alone
+    assert next(c for c in repo["SESSION_CONFIGS"] if c["name"] == "dryrun")["dgp_effect_manager"] == 0.5
+
+
+def test_the_analysis_still_imports_no_otree():
+    code = "import analysis.demo, analysis.design, analysis.prereg, analysis.report, sys; print('otree' in sys.modules)"
+    res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert res.stdout.strip() == "False", res.stderr
