@@ -329,6 +329,20 @@ def test_a_server_restart_mid_page_keeps_the_student_on_the_page_and_the_answers
         path = v.path
         sockets = []
         v.page.on("websocket", lambda ws: sockets.append(ws))
+        v.page.evaluate("() => { window.notReloaded = true }")
+        # a restart while the student reads: the websocket drops, reconnects, nothing moves
+        srv.stop()
+        v.page.wait_for_timeout(1000)
+        srv.start()
+        for _ in range(60):
+            if sockets:
+                break
+            v.page.wait_for_timeout(500)
+        assert sockets, "the websocket did not reconnect"
+        v.page.wait_for_timeout(1500)
+        assert v.path == path and v.page.evaluate("() => window.notReloaded === true")
+        sockets.clear()
+        # a restart while the answers are being sent
         srv.stop()
         v.tapper.answer_items()
         v.tapper.next()
