@@ -1,10 +1,11 @@
 """The student's pages in a real browser: Debian's Chromium on a small touch screen.
 
 Every page is screenshotted (test-artifacts/screenshots/) and checked for the
-accessibility rules of `browser.A11Y_JS`, for overflow at 320 px and at 200 % text,
-and for console errors. The network is cut in the middle of a scale, a response is
-lost after the server stored the answers, the page is reloaded, the link reopened, the
-server restarted: every answer is stored exactly once and nothing is lost.
+accessibility rules of `browser.A11Y_JS`, for overflow at 320 px, at 200 % text and at
+200 % zoom, for "step x of y" and for console errors. The network is cut in the middle of
+a scale, a response is lost after the server stored the answers, a request hangs, the
+page is reloaded, the link reopened, the server restarted: every answer is stored exactly
+once and nothing is lost.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ PATH = [
     "TrustManager", "Collaboration", "Autonomy", "Checks", "Debrief", "Finished",
 ]
 # Expected while the network is down, and nowhere else.
-NETWORK_NOISE = ("ERR_INTERNET_DISCONNECTED", "ERR_FAILED", "ERR_CONNECTION_RESET", "ERR_CONNECTION_REFUSED", "WebSocket connection")
+NETWORK_NOISE = (
+    "ERR_INTERNET_DISCONNECTED", "ERR_FAILED", "ERR_CONNECTION_RESET", "ERR_CONNECTION_REFUSED",
+    "WebSocket connection",
+)
 
 
 @pytest.fixture(scope="module")

@@ -108,6 +108,11 @@ def stock_project(folder: pathlib.Path) -> pathlib.Path:
     return folder
 
 
+def sample(weigh: Weigher, ms: float) -> dict:
+    return dict(bytes=weigh.bytes, requests=len(weigh.requests), cached=weigh.from_cache,
+                sockets=weigh.sockets, ms=ms)
+
+
 def measure_ours(browser, server) -> dict:
     session = server.create_session("classroom", 1, language="en")
     context = phone(browser)
@@ -118,7 +123,7 @@ def measure_ours(browser, server) -> dict:
     out = {}
     page.goto(session["session_wide_url"])
     wait_ready(page)
-    out["first"] = dict(bytes=weigh.bytes, requests=len(weigh.requests), cached=weigh.from_cache, sockets=weigh.sockets, ms=page.evaluate(DCL))
+    out["first"] = sample(weigh, page.evaluate(DCL))
     tapper.answer_page()  # consent → AboutYou
     tapper.answer_items()  # the items of AboutYou: taps only, nothing sent yet
     before = page.evaluate("() => location.pathname")
@@ -126,11 +131,11 @@ def measure_ours(browser, server) -> dict:
     t0 = page.evaluate("() => { const t = performance.now(); document.querySelector('button.next').click(); return t; }")
     tapper.leave(before)
     ready = page.evaluate("() => performance.getEntriesByName('survey-ready').pop().startTime")
-    out["later"] = dict(bytes=weigh.bytes, requests=len(weigh.requests), cached=weigh.from_cache, sockets=weigh.sockets, ms=ready - t0)
+    out["later"] = sample(weigh, ready - t0)
     weigh.reset()
     page.reload()
     wait_ready(page)
-    out["reloaded"] = dict(bytes=weigh.bytes, requests=len(weigh.requests), cached=weigh.from_cache, sockets=weigh.sockets, ms=page.evaluate(DCL))
+    out["reloaded"] = sample(weigh, page.evaluate(DCL))
     context.close()
     return out
 
@@ -143,15 +148,15 @@ def measure_stock(browser, server) -> dict:
     weigh.throttle(LATENCY_MS, BYTES_PER_SECOND)
     out = {}
     page.goto(session["session_wide_url"], wait_until="load")
-    out["first"] = dict(bytes=weigh.bytes, requests=len(weigh.requests), cached=weigh.from_cache, sockets=weigh.sockets, ms=page.evaluate(DCL))
+    out["first"] = sample(weigh, page.evaluate(DCL))
     page.locator("input[name=q1]").first.check()
     weigh.reset()
     with page.expect_navigation(wait_until="load"):
         page.locator("button.otree-btn-next, button:has-text('Next')").first.click()
-    out["later"] = dict(bytes=weigh.bytes, requests=len(weigh.requests), cached=weigh.from_cache, sockets=weigh.sockets, ms=page.evaluate(DCL))
+    out["later"] = sample(weigh, page.evaluate(DCL))
     weigh.reset()
     page.reload(wait_until="load")
-    out["reloaded"] = dict(bytes=weigh.bytes, requests=len(weigh.requests), cached=weigh.from_cache, sockets=weigh.sockets, ms=page.evaluate(DCL))
+    out["reloaded"] = sample(weigh, page.evaluate(DCL))
     context.close()
     return out
 
