@@ -37,18 +37,24 @@ def row(diag, factor, programme, estimator):
 
 @pytest.fixture(scope="module")
 def equal_arms():
-    """One programme of 120 (60 per arm exactly: blocks of 4), no attrition, 2,000 sims."""
-    design = Design(n={"nursing": 120}, effect_sd=effects(0.4, 0.4), outcome_sd=1.5, sims=2000, seed=7)
+    """One programme of 120 (60 per arm exactly: blocks of 4), no attrition, 2,000 sims.
+
+    The partner effect is 0 here: in a difference in means the other factor's effect is
+    part of the within-arm variance, which the two-sample t-test formula does not have.
+    """
+    design = Design(n={"nursing": 120}, effect_sd=effects(0.4, 0.0), outcome_sd=1.5, sims=2000, seed=7)
     return design, *diagnose(design)
 
 
 def test_simulated_power_agrees_with_pingouin_power_ttest_within_3_points(equal_arms):
     design, diag, _ = equal_arms
-    analytic = pg.power_ttest(d=0.4, n=60, alpha=0.05, contrast="two-samples")  # about 0.59
-    for factor in ("manager", "partner"):
-        r = row(diag, factor, "nursing", "difference_in_means")
+    analytic = pg.power_ttest(d=0.4, n=60, alpha=0.05, contrast="two-samples")  # about 0.58
+    for estimator in ("difference_in_means", "factorial"):
+        r = row(diag, "manager", "nursing", estimator)
         assert r.n == 120 and r.sims == 2000
-        assert abs(r.power - analytic) < 0.03, (factor, r.power, analytic)
+        assert abs(r.power - analytic) < 0.03, (estimator, r.power, analytic)
+    null = row(diag, "partner", "nursing", "difference_in_means")
+    assert null.effect == 0 and abs(null.power - 0.05) < 0.015  # the level
 
 
 def test_simulated_mde_agrees_with_analytic_within_5_percent(equal_arms):
