@@ -1,6 +1,6 @@
 """The researchers' half: from oTree exports to tidy data, a codebook, effects and a report.
 
-Run as ``python -m analysis {tidy,report,fetch,simulate}`` (see ``analysis/README.md``).
+Run as ``python -m analysis {tidy,report,fetch,simulate,design,preregister,demo}`` (see ``analysis/README.md``).
 Imports no oTree. One decision, one place:
 
 - ``contract``: the tidy table, codes, scales and effects schema of DESIGN.md
@@ -15,4 +15,8 @@ Imports no oTree. One decision, one place:
 - ``report``: tables, figures and the self-contained report.html
 - ``simulate``: a data-generating process with known effects, export-shaped
 - ``fetch``: download a session's export through oTree's REST API
+- ``design``: design diagnosis (power, bias, coverage, MDE) with the real assignment
+- ``prereg``: the pre-registration document; deviations from the registered plan
+- ``privacy``: small programme x site x age x gender cells, warned and coarsened
+- ``demo``: the dry run (a simulated class through the real apps, then the report)
 """
