@@ -357,10 +357,10 @@ def power_curve_plot(diag: pd.DataFrame, raw: dict, design: Design):
                                & (diag.estimator == key[2])].effect.iloc[0])
             pw = power_curve(raw["results"][key], truth, grid_sd * scale, design.alpha)
             ax.plot(grid_sd, pw, lw=2.2 if prog == "pooled" else 1.2,
-                    color="#b2182b" if prog == "pooled" else None,
+                    color="black" if prog == "pooled" else None,
                     label=f"{prog} (n={design.n[prog] if prog != 'pooled' else sum(design.n.values())})")
         ax.axhline(0.8, color="#777", ls="--", lw=0.8)
-        ax.set_title(f"{factor}: {estimator} per programme, block_weighted pooled", fontsize=9)
+        ax.set_title(f"{factor}\n{estimator} per programme; block_weighted pooled", fontsize=9)
         ax.set_xlabel("effect (outcome SDs, before check failures)")
         ax.set_ylim(0, 1)
     axes[0][0].set_ylabel("simulated power")
