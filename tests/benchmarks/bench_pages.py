@@ -30,7 +30,7 @@ import textwrap
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parents[1])]
 
-from browser import Tapper, Weigher, launch, phone, wait_ready  # noqa: E402
+from browser import Tapper, Weigher, launch, phone, screenshot, wait_ready  # noqa: E402
 from conftest import Server, copy_project  # noqa: E402
 
 LATENCY_MS = 150
@@ -149,6 +149,7 @@ def measure_stock(browser, server) -> dict:
     out = {}
     page.goto(session["session_wide_url"], wait_until="load")
     out["first"] = sample(weigh, page.evaluate(DCL))
+    screenshot(page, "bench-stock-oTree-390x844")  # for comparison with ours
     page.locator("input[name=q1]").first.check()
     weigh.reset()
     with page.expect_navigation(wait_until="load"):
@@ -193,8 +194,10 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
+        # The stock page in production mode (no debug panel). Ours renders the same bytes in
+        # either mode (our layout has no debug panel); production would need PostgreSQL here.
         ours = Server(copy_project(tmp / "ours")).start()
-        stock = Server(stock_project(tmp / "stock")).start()
+        stock = Server(stock_project(tmp / "stock"), env=dict(OTREE_PRODUCTION="1")).start()
         results = {"ours": [], "stock": []}
         try:
             with sync_playwright() as pw:
