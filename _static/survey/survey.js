@@ -236,8 +236,14 @@
         s.answers = answersOf(form);
         write(key, s);
       });
+      var pressed = null; // the button, where a browser lacks SubmitEvent.submitter
+      form.addEventListener("click", function (e) {
+        var b = e.target.closest && e.target.closest("button[type=submit]");
+        if (b) pressed = b;
+      });
       form.addEventListener("submit", function (e) {
-        var submitter = e.submitter;
+        var submitter = e.submitter || pressed;
+        pressed = null;
         var language = submitter && submitter.name === "switch_language";
         if (!language && ready && !ready()) { e.preventDefault(); return; }
         if (!enhanced) return;
