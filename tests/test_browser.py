@@ -247,15 +247,17 @@ def test_a_lost_response_is_retried_and_never_assigns_twice(browser, server):
         v.start()
         to_page(v, "Programme")
         path = v.path
-        lost = []
+        lost, back = [], []
 
         def lose_first_answer(route):
-            if route.request.method == "POST" and not lost:
+            if route.request.method != "POST" or back:
+                route.continue_()
+            elif not lost:
                 route.fetch(max_redirects=0)  # the server stores and assigns ...
                 lost.append(route.request.post_data)
                 route.abort("connectionreset")  # ... but the phone never hears back
             else:
-                route.continue_()
+                route.abort("internetdisconnected")  # and stays cut off for a while
 
         v.page.route("**/Programme/*", lose_first_answer)
         v.tapper.answer_items()
@@ -263,8 +265,10 @@ def test_a_lost_response_is_retried_and_never_assigns_twice(browser, server):
         v.page.wait_for_function("() => document.getElementById('net-status').textContent !== ''")
         assigned = v.stored()
         assert assigned["programme"] == "teacher" and assigned["block_position"] == 1
-        # the student changes their mind and taps again: a retry never stores a second time
+        # the student changes their mind and, once back online, taps again: a retry never
+        # stores a second time
         v.page.locator("label[for=id_programme_nursing]").tap()
+        back.append(True)
         v.tapper.next()
         assert v.tapper.leave(path) == "Vignette"
         again = v.stored()
