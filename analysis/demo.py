@@ -130,7 +130,7 @@ def run_demo(out_dir: str | Path, n: int = 200, effect_manager: float = 0.5,
     say = progress or (lambda m: None)
     if n < 8:
         raise AnalysisInputError("--n", "a dry run needs at least 8 students")
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()  # oTree runs in another folder: no relative paths
     out.mkdir(parents=True, exist_ok=True)
     dgp = dict(dgp_effect_manager=float(effect_manager), dgp_effect_partner=float(effect_partner),
                dgp_effect_interaction=float(effect_interaction), dgp_decline=float(decline),
