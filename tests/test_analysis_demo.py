@@ -3,6 +3,7 @@ data-generating process), exported, and the full report, with the injected effec
 inside the report's intervals."""
 from __future__ import annotations
 
+import os
 import pathlib
 import runpy
 import subprocess
@@ -21,11 +22,13 @@ INJECTED = {"manager": 1.0, "partner": -0.8}
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo-report")
-    res = subprocess.run([sys.executable, "-m", "analysis", "demo", "--out", str(out), "--n", "64",
+    here = tmp_path_factory.mktemp("researcher")
+    out = here / "demo-report"  # relative, as in the README: oTree runs in another folder
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    res = subprocess.run([sys.executable, "-m", "analysis", "demo", "--out", "demo-report", "--n", "64",
                           "--effect-manager", str(INJECTED["manager"]),
                           "--effect-partner", str(INJECTED["partner"]), "--draws", "300"],
-                         cwd=REPO, capture_output=True, text=True, timeout=600)
+                         cwd=here, env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     return out, res.stderr
 
