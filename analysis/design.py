@@ -51,7 +51,8 @@ DESIGN_FACTORS = ("manager", "partner", INTERACTION)
 #: CSV columns (the issue's schema first, then extras).
 DIAGNOSIS_COLUMNS = ("factor", "programme", "estimator", "n", "effect", "power", "bias", "rmse",
                      "coverage", "type_s", "type_m", "mde_80", "effect_sd", "mde_80_sd",
-                     "n_observed", "mean_se", "power_mcse", "sims", "estimable")
+                     "n_observed", "mean_se", "power_mcse", "sims", "estimable", "family_size",
+                     "power_family", "mde_80_family")
 
 
 def load_assignment():
@@ -84,6 +85,7 @@ class Design:
     alpha: float = 0.05
     sims: int = 1000
     seed: int = 1
+    family_size: int = 1  # confirmatory tests: power_family / mde_80_family use alpha / family_size
     programmes: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self):
@@ -132,7 +134,8 @@ def design_from_plan(plan: Plan, **overrides) -> Design:
               attrition=float(d.get("attrition", 0.0)),
               check_failure=float(d.get("check_failure", 0.0)),
               classes=int(d.get("classes", 1)), alpha=plan.alpha,
-              sims=int(d.get("sims", 1000)), seed=int(d.get("seed", 1)))
+              sims=int(d.get("sims", 1000)), seed=int(d.get("seed", 1)),
+              family_size=max(1, len(plan.confirmatory)))
     o = {k: v for k, v in overrides.items() if v is not None}
     if "effect_sd_all" in o:  # --effect-sd: both factors, every programme
         v = o.pop("effect_sd_all")
@@ -323,13 +326,17 @@ def diagnose(design: Design, progress: Callable[[str], None] | None = None
         else:
             type_s = type_m = np.nan
         m80 = mde(r, truth, design.alpha)
+        a_fam = design.alpha / design.family_size  # Bonferroni: a lower bound on Holm's power
+        crit_fam = stats.t.ppf(1 - a_fam / 2, np.where(ok, r["df"], 1.0))
+        sig_fam = ok & (np.abs(np.where(ok, r["est"], 0.0)) / np.where(ok, r["se"], 1.0) > crit_fam)
         rows.append(dict(factor=factor, programme=prog, estimator=estimator, n=n_planned,
                          effect=truth, power=power, bias=bias, rmse=rmse, coverage=cover,
                          type_s=type_s, type_m=type_m, mde_80=m80, effect_sd=eff_sd,
                          mde_80_sd=m80 / (design.outcome_sd * (1 - design.check_failure)),
                          n_observed=float(np.mean(r["n"])), mean_se=float(np.nanmean(r["se"])),
                          power_mcse=float(np.sqrt(power * (1 - power) / S)), sims=S,
-                         estimable=float(ok.mean())))
+                         estimable=float(ok.mean()), family_size=design.family_size,
+                         power_family=sig_fam.sum() / S, mde_80_family=mde(r, truth, a_fam)))
     order = {f: i for i, f in enumerate(DESIGN_FACTORS)}
     df = pd.DataFrame(rows, columns=list(DIAGNOSIS_COLUMNS))
     df = df.sort_values(["factor", "estimator"], key=lambda c: c.map(order) if c.name == "factor"

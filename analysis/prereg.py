@@ -127,8 +127,12 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
                   "bias, coverage of the 95% interval and the minimum detectable effect at 80% power "
                   "(`mde_80`, scale points).", ""]
         pooled = diagnosis[diagnosis.programme == "pooled"]
-        lines += [_md_table(pooled[["factor", "estimator", "n", "effect", "power", "bias", "coverage",
-                                    "type_m", "mde_80"]]), ""]
+        fam = int(pooled.family_size.iloc[0]) if "family_size" in pooled and len(pooled) else 1
+        lines += [_md_table(pooled[[c for c in ("factor", "estimator", "n", "effect", "power", "bias",
+                                                "coverage", "type_m", "mde_80", "power_family",
+                                                "mde_80_family") if c in pooled]]), "",
+                  f"`power_family` and `mde_80_family` test at α/{fam} (Bonferroni over the {fam} "
+                  "confirmatory tests: a conservative bound for Holm's procedure).", ""]
         by = diagnosis[(diagnosis.estimator == "difference_in_means")]
         if len(by):
             lines += ["By programme (difference in means):", "",
@@ -137,10 +141,11 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
         for h, outcome, factor in conf:
             r = pooled[pooled.factor == factor]
             if len(r):
-                m = float(r.mde_80.iloc[0])
+                m = float(r["mde_80_family" if "mde_80_family" in r else "mde_80"].iloc[0])
                 verdict.append(f"{h} ({outcome}, {factor}): pooled MDE {m:.2f} "
                                f"{'≤' if m <= plan.sesoi else '>'} SESOI {plan.sesoi:g}")
-        lines += ["Against the smallest effect of interest: " + "; ".join(verdict) + ".", ""]
+        lines += ["Against the smallest effect of interest (MDE at the family level): "
+                  + "; ".join(verdict) + ".", ""]
     lines += ["## 9. Deviations", "",
               "The report compares the plan it used with this document "
               "(`python -m analysis report … --registered prereg.md`) and lists every difference, "

@@ -74,10 +74,15 @@ def test_simulated_intervals_cover_the_true_effect_93_to_97_percent(equal_arms):
 
 def test_pooled_power_agrees_with_statsmodels_for_four_equal_programmes():
     n = {p: 80 for p in EFFECT_PROGRAMMES}  # 320: the pooled SE is that of 160 per arm
-    design = Design(n=n, effect_sd=effects(0.25, 0.0), sims=2000, seed=11)
+    design = Design(n=n, effect_sd=effects(0.25, 0.0), sims=2000, seed=11, family_size=4)
     diag, _ = diagnose(design)
     analytic = TTestIndPower().power(effect_size=0.25, nobs1=160, alpha=0.05)  # about 0.62
-    assert abs(row(diag, "manager", "pooled", "block_weighted").power - analytic) < 0.03
+    pooled = row(diag, "manager", "pooled", "block_weighted")
+    assert abs(pooled.power - analytic) < 0.03
+    # the confirmatory family's level: alpha / 4 (Bonferroni bound for Holm)
+    assert abs(pooled.power_family - TTestIndPower().power(effect_size=0.25, nobs1=160, alpha=0.0125)) < 0.03
+    assert pooled.mde_80_family == pytest.approx(TTestIndPower().solve_power(nobs1=160, power=0.8, alpha=0.0125),
+                                                 rel=0.05)
     # No effect: power is the level, and significant results have a random sign.
     null = row(diag, "partner", "pooled", "block_weighted")
     assert null.effect == 0 and abs(null.power - 0.05) < 0.015 and np.isnan(null.type_s)
