@@ -96,3 +96,18 @@ def test_declined_participants_have_no_language_or_site_in_wide_or_custom_export
         assert b.loc[declined, col].isna().all(), col
     assert a.loc[~declined, "language"].notna().all()
     assert np.array_equal(a.loc[declined].isna().to_numpy(), b.loc[declined].isna().to_numpy())
+
+
+def test_report_coarsen_estimates_on_the_coarsened_table_and_lists_it_as_a_deviation(tmp_path):
+    df = simulate_study(300, seed=8, n_demo=0)
+    src = tmp_path / "export.csv"
+    df.to_csv(src, index=False)
+    res = subprocess.run([sys.executable, "-m", "analysis", "report", src, "--coarsen", "--draws", "50",
+                          "--out", tmp_path / "r"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "privacy: coarsened" in res.stderr
+    dev = pd.read_csv(tmp_path / "r" / "deviations.csv")
+    assert dev[dev.kind == "data"].detail.str.startswith("privacy: coarsened").any()
+    written = tidy_from_exports([tmp_path / "r" / "tidy.csv"])
+    assert len(small_cells(written)) < len(small_cells(tidy_from_exports([src])))
+    assert "privacy: coarsened" in (tmp_path / "r" / "report.html").read_text()
