@@ -48,6 +48,7 @@ from .plan import Plan
 
 ASSIGNMENT_PATH = Path(__file__).resolve().parents[1] / "collab_experiment" / "assignment.py"
 DESIGN_FACTORS = ("manager", "partner", INTERACTION)
+_NOW = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)  # assignment time is not diagnosed
 #: CSV columns (the issue's schema first, then extras).
 DIAGNOSIS_COLUMNS = ("factor", "programme", "estimator", "n", "effect", "power", "bias", "rmse",
                      "coverage", "type_s", "type_m", "mde_80", "effect_sd", "mde_80_sd",
@@ -171,8 +172,6 @@ def assign_cells(design: Design, sim: int) -> np.ndarray:
                 cells.append(index[(a.manager, a.partner)])
     return np.array(cells, dtype=np.int8)
 
-
-_NOW = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)  # the timestamp is not diagnosed
 
 
 @dataclass
