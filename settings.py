@@ -44,10 +44,15 @@ SESSION_CONFIGS = [
         seed="demo",
         doc="For trying the survey; demo sessions are dropped by the analysis.",
     ),
-    dict(
-        # For `python -m analysis demo` only: `otree test dryrun N` sends a simulated class
-        # through the real apps; the bots (collab_experiment/tests.py) answer from a
-        # data-generating process with these effects for their assigned cell.
+]
+
+# The dry run's bots-only config exists only for `python -m analysis demo`, which sets
+# OTREE_DRYRUN=1 for its own throw-away server: an instructor can never pick it (its
+# seed is fixed, so its assignments would be predictable). `otree test dryrun N` sends
+# a simulated class through the real apps; the bots (collab_experiment/tests.py) answer
+# from a data-generating process with these effects for their assigned cell.
+if environ.get("OTREE_DRYRUN") == "1":
+    SESSION_CONFIGS.append(dict(
         name="dryrun",
         display_name="Dry run: a simulated class of bots (python -m analysis demo)",
         app_sequence=["consent", "collab_experiment"],
@@ -61,8 +66,7 @@ SESSION_CONFIGS = [
         dgp_decline=0.03,  # share of bots who decline consent
         dgp_seed=1,
         doc="Bots only: the dry run of the analysis. Never for a real class.",
-    ),
-]
+    ))
 
 # Shown on the consent page and in its full letter. One place, not in templates.
 STUDY = dict(

@@ -74,6 +74,7 @@ def run_bots(project: Path, n: int, export_dir: Path, log_path: Path,
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "OTREE_PRODUCTION", "OTREE_AUTH_LEVEL")}  # never a real database
     env["PATH"] = str(exe.parent) + os.pathsep + env.get("PATH", "")
+    env["OTREE_DRYRUN"] = "1"  # the bots-only session config exists only with this (settings.py)
     pages_per_bot = 11
     t0 = time.perf_counter()
     last = t0

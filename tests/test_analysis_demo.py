@@ -63,7 +63,8 @@ def test_dry_run_report_shows_the_injected_effects_inside_the_intervals(demo):
     assert "inside the 95% interval" in log and "OUTSIDE" not in log
 
 
-def test_the_dry_run_config_carries_the_data_generating_process(tmp_path):
+def test_the_dry_run_config_carries_the_data_generating_process(tmp_path, monkeypatch):
+    monkeypatch.setenv("OTREE_DRYRUN", "1")  # as the demo's oTree process has it
     project = prepare_project(tmp_path / "p", dict(dgp_effect_manager=0.7, dgp_seed=5))
     settings = runpy.run_path(str(project / "settings.py"))
     config = next(c for c in settings["SESSION_CONFIGS"] if c["name"] == "dryrun")

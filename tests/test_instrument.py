@@ -115,3 +115,17 @@ def test_presentation_orders_shuffle_within_scales_and_keep_dont_know_last():
         assert orders["mc_manager"][-1] == orders["mc_partner"][-1] == texts.DONT_KNOW
         seen.add(tuple(orders["collaboration"]))
     assert len(seen) > 50  # 5! = 120 orders possible; the shuffle reaches many of them
+
+
+def test_the_bots_only_dry_run_config_is_hidden_from_instructors():
+    import subprocess
+    import sys
+
+    names = lambda env: subprocess.run(
+        [sys.executable, "-c", "import settings; print(' '.join(c['name'] for c in settings.SESSION_CONFIGS))"],
+        capture_output=True, text=True, check=True, env=env).stdout.split()
+    import os
+
+    plain = {k: v for k, v in os.environ.items() if k != "OTREE_DRYRUN"}
+    assert "dryrun" not in names(plain)
+    assert "dryrun" in names({**plain, "OTREE_DRYRUN": "1"})
