@@ -23,8 +23,6 @@ import otree.middleware
 import otree.settings
 import otree.views.admin
 import otree.views.participant
-from otree.database import db
-from otree.models import Session
 from otree.views.cbv import AdminSessionPage
 
 from . import dashboard, texts
