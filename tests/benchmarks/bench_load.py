@@ -286,7 +286,7 @@ def main(argv=None) -> int:
                 stock_results.append(stock)
                 print(f"{scenario:5} {database:10} run {run + 1}: ours {ours['rps']:.1f} req/s "
                       f"p95 {ours['p95']:.0f} ms errors {ours['errors']} lost {ours['lost']} "
-                      f"reconnects {ours['reconnects']} | "
+                      f"reconnects {ours['reconnects']} balance {max(ours['balance'].values(), default=0)} | "
                       f"stock {stock['rps']:.1f} req/s p95 {stock['p95']:.0f} ms errors {stock['errors']}",
                       flush=True)
             if not results:
