@@ -30,19 +30,7 @@ def holm(p: np.ndarray) -> np.ndarray:
     >>> holm(np.array([0.01, 0.04, 0.03])).tolist()
     [0.03, 0.06, 0.06]
     """
-    p = np.asarray(p, dtype=float)
-    out = np.full_like(p, np.nan)
-    ok = np.isfinite(p)
-    q = p[ok]
-    m = len(q)
-    if m == 0:
-        return out
-    order = np.argsort(q, kind="stable")
-    adj = np.maximum.accumulate((m - np.arange(m)) * q[order])
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
-    return out
+    return _adjust_finite(p, lambda q: np.maximum.accumulate((len(q) - np.arange(len(q))) * q))
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
@@ -53,18 +41,21 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     >>> benjamini_hochberg(np.array([0.01, 0.04, 0.03])).tolist()
     [0.03, 0.04, 0.04]
     """
+    return _adjust_finite(p, lambda q: np.minimum.accumulate((q * len(q) / np.arange(1, len(q) + 1))[::-1])[::-1])
+
+
+def _adjust_finite(p, step) -> np.ndarray:
+    """Apply an adjustment `step` (on the finite p-values sorted ascending) in place of
+    the original order; NaN stays NaN, results capped at 1."""
     p = np.asarray(p, dtype=float)
     out = np.full_like(p, np.nan)
     ok = np.isfinite(p)
     q = p[ok]
-    m = len(q)
-    if m == 0:
+    if len(q) == 0:
         return out
     order = np.argsort(q, kind="stable")
-    ranked = q[order] * m / np.arange(1, m + 1)
-    adj = np.minimum.accumulate(ranked[::-1])[::-1]
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
+    res = np.empty(len(q))
+    res[order] = np.minimum(step(q[order]), 1.0)
     out[ok] = res
     return out
 
