@@ -13,22 +13,22 @@ from student import Student
 PROGRAMMES = assignment.PROGRAMMES
 
 
-def players(server) -> list[dict]:
+def table(server, name: str) -> list[dict]:
+    """Every row of one table of the server's SQLite database."""
     con = sqlite3.connect(server.folder / "db.sqlite3")
     con.row_factory = sqlite3.Row
     try:
-        return [dict(r) for r in con.execute("SELECT * FROM collab_experiment_player")]
+        return [dict(r) for r in con.execute(f"SELECT * FROM {name}")]
     finally:
         con.close()
+
+
+def players(server) -> list[dict]:
+    return table(server, "collab_experiment_player")
 
 
 def consent_rows(server) -> list[dict]:
-    con = sqlite3.connect(server.folder / "db.sqlite3")
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute("SELECT * FROM consent_player")]
-    finally:
-        con.close()
+    return table(server, "consent_player")
 
 
 def assert_blocks_are_sound(rows):
