@@ -134,7 +134,12 @@ def restart_postgres(admin_url):
     for line in clusters:
         parts = line.split()
         if len(parts) >= 3 and parts[2] == port:
-            subprocess.run(["pg_ctlcluster", parts[0], parts[1], "restart"], check=True, timeout=120)
+            # The restarted server outlives pytest: it must not hold pytest's stdout or stderr
+            # (a CI runner reading them would wait for it forever), hence no inherited streams.
+            done = subprocess.run(["pg_ctlcluster", parts[0], parts[1], "restart"], timeout=120,
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"pg_ctlcluster restart failed: {done.stdout}{done.stderr}")
             return
     raise RuntimeError(f"no local cluster on port {port}")
 
