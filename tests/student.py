@@ -37,6 +37,19 @@ def parse(page_html: str) -> _Form:
     return form
 
 
+def choose_answers(page_html: str, page: str, rng: random.Random, *, programme: str | None = None) -> dict:
+    """What a student sends on this page: one of the shown values for every radio group
+    (the planned programme where there is one), and yes to both boxes on the consent page."""
+    if page == "Consent":
+        return {"consented": "True", "age_confirmed": "True"}
+    form = parse(page_html)
+    return {name: programme if name == "programme" and programme else rng.choice(values)
+            for name, values in form.radios.items()}
+
+
+PAGE_RE = re.compile(r"/p/(?P<code>[^/]+)/(?P<app>[^/]+)/(?P<page>[^/]+)/(?P<index>\d+)")
+
+
 class BrowserSession(requests.Session):
     """Cookies, and a browser's one retry when a kept-alive connection went stale.
 
@@ -56,9 +69,6 @@ class BrowserSession(requests.Session):
             self.reconnects += 1
             self.close()
             return super().request(*args, **kwargs)
-
-
-PAGE_RE = re.compile(r"/p/(?P<code>[^/]+)/(?P<app>[^/]+)/(?P<page>[^/]+)/(?P<index>\d+)")
 
 
 class Student:
@@ -102,15 +112,7 @@ class Student:
 
     def answer_page(self, overrides: dict | None = None) -> dict:
         """Answer every radio group on the page (programme as planned), and submit."""
-        form = parse(self.response.text)
-        data = {}
-        for name, values in form.radios.items():
-            if name == "programme" and self.programme:
-                data[name] = self.programme
-            else:
-                data[name] = self.rng.choice(values)
-        if self.page == "Consent":
-            data = {"consented": "True", "age_confirmed": "True"}
+        data = choose_answers(self.response.text, self.page, self.rng, programme=self.programme)
         data.update(overrides or {})
         self.answers.update(data)
         self.post(data)

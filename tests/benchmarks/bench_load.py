@@ -3,8 +3,11 @@
     python tests/benchmarks/bench_load.py                    # full: 300 students, SQLite and PostgreSQL
     python tests/benchmarks/bench_load.py --students 60 --runs 1 --scenarios burst
 
-Each simulated phone has its own cookies and walks the whole survey over HTTP, answering
-what each page shows. Two scenarios:
+Each simulated phone has its own cookies and its own kept-alive connection and walks the
+whole survey over HTTP, answering what each page shows. The phones are asyncio tasks in
+this one process (aiohttp), so that the load generator costs the machine little: with a
+thread per phone (requests), 300 threads fighting for one interpreter lock took the CPU
+the server needed and added their own waiting to every measured latency. Two scenarios:
 
 - burst: all students wait at every page and press Next at the same moment;
 - class: students arrive spread over `--arrival` seconds and read 3–15 s per page.
@@ -19,8 +22,8 @@ Numbers go to BENCHMARKS.md by hand; nothing here is a test assertion.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import collections
-import concurrent.futures
 import os
 import pathlib
 import random
@@ -28,46 +31,20 @@ import statistics
 import sys
 import tempfile
 import textwrap
-import threading
 import time
+import urllib.parse
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent.parent))
 
-import requests  # noqa: E402
+import aiohttp  # noqa: E402
 
 from conftest import DEFAULT_POSTGRES_URL, Server, copy_project  # noqa: E402
-from student import BrowserSession, Student, parse  # noqa: E402
+from student import PAGE_RE, choose_answers  # noqa: E402
 
 PROGRAMMES = ("nursing", "teacher", "management", "public_admin", "other")
 ERROR_SAMPLES: list[str] = []  # the first errors, printed to explain a count
-
-
-class TimedSession(BrowserSession):
-    """A browser-like session (one retry on a stale kept-alive connection, counted as
-    `reconnects`, not errors) that records the latency of every request."""
-
-    def __init__(self, sink: list):
-        super().__init__()
-        self.sink = sink
-
-    def request(self, *args, **kwargs):
-        start = time.perf_counter()
-        before = self.reconnects
-        try:
-            response = super().request(*args, **kwargs)
-            if self.reconnects > before:
-                self.sink.append(("reconnect", 0.0))
-        except requests.RequestException as exc:
-            self.sink.append(("error", time.perf_counter() - start))
-            ERROR_SAMPLES.append(f"{type(exc).__name__}: {str(exc)[:160]}")
-            raise
-        status = "error" if response.status_code >= 500 else "ok"
-        if status == "error":
-            ERROR_SAMPLES.append(f"HTTP {response.status_code} {response.url}")
-        self.sink.append((status, time.perf_counter() - start))
-        return response
 
 
 # --- the stock baseline: one app, same number of form pages, oTree's own templates ---
@@ -111,21 +88,85 @@ def write_stock_project(folder: pathlib.Path) -> None:
 
 
 # --- one simulated phone ---
-def walk(student: Student, *, think: tuple[float, float] | None, barrier: "Phaser | None",
-         rng: random.Random, sent: dict) -> None:
-    student.open()
-    for _ in range(30):
-        if student.page in ("Finished", "End", ""):
+class Phone:
+    """One student's phone: its own cookie jar and its own connection (kept alive, as a
+    browser keeps it), reading each page and answering what it shows. Every HTTP request is
+    timed on its own; a page turn is the POST and the GET oTree redirects it to.
+
+    The server closes a connection that stayed idle for 5 s. A request that finds its
+    kept-alive connection closed before any answer is sent again on a new connection, as a
+    browser does, and counted as a reconnect, not an error: the server never saw it.
+    """
+
+    def __init__(self, start_url: str, *, programme: str, seed: int, sink: list):
+        self.start_url, self.programme, self.sink = start_url, programme, sink
+        self.rng = random.Random(seed)
+        self.url, self.html, self.status = "", "", 0
+        self.http: aiohttp.ClientSession | None = None
+
+    @property
+    def page(self) -> str:
+        m = PAGE_RE.search(self.url)
+        return m.group("page") if m else ""
+
+    @property
+    def code(self) -> str:
+        m = PAGE_RE.search(self.url)
+        return m.group("code") if m else ""
+
+    async def _send(self, method: str, url: str, data: dict | None):
+        for attempt in (1, 2):
+            start = time.perf_counter()
+            try:
+                async with self.http.request(method, url, data=data, allow_redirects=False,
+                                             timeout=aiohttp.ClientTimeout(total=300)) as response:
+                    body = await response.text()
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                if attempt == 1:  # a kept-alive connection the server had closed
+                    self.sink.append(("reconnect", 0.0))
+                    continue
+                self.sink.append(("error", time.perf_counter() - start))
+                ERROR_SAMPLES.append(f"{type(exc).__name__}: {str(exc)[:160]}")
+                raise
+            except Exception as exc:  # noqa: BLE001  (counted, reported, re-raised)
+                self.sink.append(("error", time.perf_counter() - start))
+                ERROR_SAMPLES.append(f"{type(exc).__name__}: {str(exc)[:160]}")
+                raise
+            elapsed = time.perf_counter() - start
+            if response.status >= 500:
+                ERROR_SAMPLES.append(f"HTTP {response.status} {url}")
+            self.sink.append(("error" if response.status >= 500 else "ok", elapsed))
+            return response, body
+        raise AssertionError("unreachable")
+
+    async def request(self, method: str, url: str, data: dict | None = None) -> None:
+        """One navigation: the request and the redirects it leads to, each timed."""
+        for _ in range(10):
+            response, body = await self._send(method, url, data)
+            if response.status in (301, 302, 303, 307, 308):
+                url, method, data = urllib.parse.urljoin(url, response.headers["Location"]), "GET", None
+                continue
+            self.url, self.html, self.status = url, body, response.status
             return
-        if think:
-            time.sleep(rng.uniform(*think))
-        if barrier is not None:
-            barrier.wait(timeout=600)
-        before = student.url
-        data = student.answer_page()
-        if student.response.status_code >= 500 or student.url == before:
-            raise RuntimeError(f"no progress on {before}: {student.response.status_code}")
-        sent[student.code].update({k: v for k, v in data.items() if k not in ("consented", "age_confirmed")})
+        raise RuntimeError(f"too many redirects from {url}")
+
+    async def walk(self, *, think: tuple[float, float] | None, barrier: "Phaser | None", sent: dict) -> None:
+        jar = aiohttp.CookieJar(unsafe=True)  # the server is an IP address; a browser keeps its cookies
+        async with aiohttp.ClientSession(cookie_jar=jar, connector=aiohttp.TCPConnector(limit=1)) as self.http:
+            await self.request("GET", self.start_url)
+            for _ in range(30):
+                if self.page in ("Finished", "End", ""):
+                    return
+                if think:
+                    await asyncio.sleep(self.rng.uniform(*think))
+                if barrier is not None:
+                    await barrier.wait()
+                before = self.url
+                data = choose_answers(self.html, self.page, self.rng, programme=self.programme)
+                await self.request("POST", before, data)
+                if self.status >= 500 or self.url == before:
+                    raise RuntimeError(f"no progress on {before}: {self.status}")
+                sent[self.code].update({k: v for k, v in data.items() if k not in ("consented", "age_confirmed")})
 
 
 class Phaser:
@@ -136,19 +177,19 @@ class Phaser:
 
     def __init__(self, parties: int):
         self.parties, self.arrived, self.generation = parties, 0, 0
-        self.cond = threading.Condition()
+        self.cond = asyncio.Condition()
 
-    def wait(self, timeout=None):
-        with self.cond:
+    async def wait(self):
+        async with self.cond:
             generation = self.generation
             self.arrived += 1
             if self.arrived >= self.parties:
                 self._release()
             else:
-                self.cond.wait_for(lambda: generation != self.generation, timeout=timeout)
+                await self.cond.wait_for(lambda: generation != self.generation)
 
-    def leave(self):
-        with self.cond:
+    async def leave(self):
+        async with self.cond:
             self.parties -= 1
             if self.parties > 0 and self.arrived >= self.parties:
                 self._release()
@@ -158,43 +199,41 @@ class Phaser:
         self.cond.notify_all()
 
 
-def run_scenario(url: str, n: int, scenario: str, arrival: float, seed: int) -> dict:
+async def run_phones(url: str, n: int, scenario: str, arrival: float, seed: int) -> dict:
     latencies: list = []
     sent: dict = collections.defaultdict(dict)
     barrier = Phaser(n) if scenario == "burst" else None
 
-    def one(i):
-        r = random.Random(seed * 1000 + i)
-        s = Student(url, programme=PROGRAMMES[i % 5], seed=seed * 1000 + i)
-        s.http = TimedSession(latencies)
+    async def one(i):
+        phone = Phone(url, programme=PROGRAMMES[i % 5], seed=seed * 1000 + i, sink=latencies)
         if scenario == "class":
-            time.sleep(arrival * i / n)
+            await asyncio.sleep(arrival * i / n)
         try:
-            walk(s, think=(3, 15) if scenario == "class" else None, barrier=barrier, rng=r, sent=sent)
+            await phone.walk(think=(3, 15) if scenario == "class" else None, barrier=barrier, sent=sent)
         finally:
             if barrier is not None:
-                barrier.leave()
-        return s
+                await barrier.leave()
 
     start = time.perf_counter()
-    errors = 0
-    students = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
-        for future in concurrent.futures.as_completed([pool.submit(one, i) for i in range(n)]):
-            try:
-                students.append(future.result())
-            except Exception as exc:  # noqa: BLE001  (counted, reported)
-                errors += 1
-                ERROR_SAMPLES.append(f"student: {type(exc).__name__}: {str(exc)[:160]}")
+    outcomes = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
     elapsed = time.perf_counter() - start
+    errors = 0
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            errors += 1
+            ERROR_SAMPLES.append(f"student: {type(outcome).__name__}: {str(outcome)[:160]}")
     times = sorted(t for status, t in latencies if status == "ok")
     reconnects = sum(1 for status, _ in latencies if status == "reconnect")
     latencies = [x for x in latencies if x[0] != "reconnect"]
     errors += sum(1 for status, _ in latencies if status == "error")
     q = statistics.quantiles(times, n=100) if len(times) >= 2 else [float("nan")] * 99
     return dict(requests=len(latencies), seconds=elapsed, rps=len(latencies) / elapsed, errors=errors,
-                p50=q[49] * 1000, p95=q[94] * 1000, p99=q[98] * 1000, sent=sent, finished=len(students),
-                reconnects=reconnects)
+                p50=q[49] * 1000, p95=q[94] * 1000, p99=q[98] * 1000, sent=sent,
+                finished=n - sum(isinstance(o, BaseException) for o in outcomes), reconnects=reconnects)
+
+
+def run_scenario(url: str, n: int, scenario: str, arrival: float, seed: int) -> dict:
+    return asyncio.run(run_phones(url, n, scenario, arrival, seed))
 
 
 def lost_and_balance(server: Server, sent: dict) -> tuple[int, dict]:
