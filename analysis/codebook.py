@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .contract import (AGREE7, BOOL_COLUMNS, CATEGORIES, FLOAT_COLUMNS, INT_COLUMNS, SCALES,

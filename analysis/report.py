@@ -8,7 +8,6 @@ import hashlib
 import html
 import io
 import platform
-import sys
 import time
 from pathlib import Path
 from typing import Callable, Sequence

@@ -12,7 +12,7 @@ from otree.api import BaseConstants, BaseGroup, BasePlayer, BaseSubsession, mode
 
 import settings
 from . import assignment, dashboard, instructor, privacy, security, texts, tidy, withdrawal
-from .survey_page import SurveyPage, language_of
+from .survey_page import SurveyPage, language_of, read_var
 
 instructor.register_routes()  # the projector view and live counts (admin login applies)
 privacy.install()  # no client IP addresses in the server's access log
@@ -169,7 +169,7 @@ def assign_player(player) -> None:
 
 
 def _consented(player) -> bool:
-    return bool(player.participant.vars.get("consented"))
+    return bool(read_var(player.participant, "consented"))
 
 
 def _assigned(player) -> bool:
@@ -250,7 +250,8 @@ class Vignette(_AfterAssignment):
 
     @staticmethod
     def vars_for_template(player):
-        player.participant.vars.setdefault("vignette_shown_at", time.time())
+        if read_var(player.participant, "vignette_shown_at") is None:
+            player.participant.vars["vignette_shown_at"] = time.time()
         return dict(
             paragraphs=texts.vignette(
                 language_of(player.participant), player.programme, player.manager,
@@ -260,7 +261,7 @@ class Vignette(_AfterAssignment):
 
     @staticmethod
     def before_next_page(player, timeout_happened):
-        shown = player.participant.vars.get("vignette_shown_at")
+        shown = read_var(player.participant, "vignette_shown_at")
         if shown is not None and player.field_maybe_none("seconds_vignette") is None:
             player.seconds_vignette = round(time.time() - shown, 1)
 
@@ -309,7 +310,7 @@ class Checks(_AfterAssignment):
         if player.field_maybe_none("mc_partner") is not None:
             player.mc_partner_correct = player.mc_partner == player.partner
         player.completed = True
-        started = player.participant.vars.get("started_at")
+        started = read_var(player.participant, "started_at")
         if started is not None:
             player.seconds_total = round(time.time() - started, 1)
 
@@ -356,12 +357,12 @@ def custom_export(players):
             fields,
             dict(
                 code=participant.code,
-                consented=participant.vars.get("consented"),
-                language=participant.vars.get("language"),
+                consented=read_var(participant, "consented"),
+                language=read_var(participant, "language"),
                 last_page=participant._current_page_name,
-                timed_out_pages=participant.vars.get("timed_out_pages"),
+                timed_out_pages=read_var(participant, "timed_out_pages"),
                 is_bot=participant._is_bot,
-                consent_version=participant.vars.get("consent_version"),
+                consent_version=read_var(participant, "consent_version"),
             ),
             dict(
                 code=session.code,

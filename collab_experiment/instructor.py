@@ -26,6 +26,7 @@ import otree.views.participant
 from otree.views.cbv import AdminSessionPage
 
 from . import dashboard, texts
+from .survey_page import read_var
 
 
 def participant_rows(session) -> list[dict]:
@@ -35,10 +36,9 @@ def participant_rows(session) -> list[dict]:
     rows = []
     for player in Player.objects_filter(session=session):
         participant = player.participant
-        vars_ = participant.vars
         rows.append(dict(
             joined=bool(participant.visited),
-            consented=bool(vars_.get("consented")),
+            consented=bool(read_var(participant, "consented")),
             finished=bool(player.field_maybe_none("completed")),
             programme=player.field_maybe_none("programme"),
             manager=player.field_maybe_none("manager"),

@@ -16,8 +16,20 @@ from . import texts
 LIKERT_VALUES = [str(v) for v in texts.LIKERT]
 
 
+def read_var(participant, key: str, default=None):
+    """A participant field, read without writing it back.
+
+    oTree's `participant.vars` (and `participant.<field>`) flags the whole pickled dict as
+    changed on every access, so a plain read there costs an UPDATE of the participant row
+    when the request commits: on every page a student opens, and for every participant of
+    the session on every refresh of a dashboard or an export. Reads go through here;
+    writes still go through `participant.vars`, which is what marks them to be saved.
+    """
+    return participant._vars.get(key, default)
+
+
 def language_of(participant) -> str:
-    return texts.normalise_language(participant.vars.get("language"))
+    return texts.normalise_language(read_var(participant, "language"))
 
 
 def question_view(language: str, field: str, value, error: str | None, order=None) -> dict:
@@ -100,7 +112,7 @@ class SurveyPage(Page):
 def record_forced_page(player, page_name: str) -> None:
     """Append a page name to the participant's `timed_out_pages` (comma-separated)."""
     participant = player.participant
-    pages = [p for p in (participant.vars.get("timed_out_pages") or "").split(",") if p]
+    pages = [p for p in (read_var(participant, "timed_out_pages") or "").split(",") if p]
     if page_name not in pages:
         pages.append(page_name)
     participant.vars["timed_out_pages"] = ",".join(pages)

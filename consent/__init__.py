@@ -10,7 +10,7 @@ from otree.api import BaseConstants, BaseGroup, BasePlayer, BaseSubsession, mode
 
 import settings
 from collab_experiment import texts
-from collab_experiment.survey_page import SurveyPage, language_of
+from collab_experiment.survey_page import SurveyPage, language_of, read_var
 
 doc = __doc__
 
@@ -59,7 +59,8 @@ class Consent(SurveyPage):
     @staticmethod
     def vars_for_template(player: Player):
         participant = player.participant
-        participant.vars.setdefault("started_at", time.time())
+        if read_var(participant, "started_at") is None:
+            participant.vars["started_at"] = time.time()
         t = texts.load(language_of(participant))
         study = dict(settings.STUDY)
         consent = {k: v.format(**study) for k, v in t["consent"].items()}

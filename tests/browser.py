@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import pathlib
 import random
-import re
 import shutil
 import sqlite3
+
+from student import url_part
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -21,7 +22,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-PAGE_RE = re.compile(r"/p/(?P<code>[^/]+)/(?P<app>[^/]+)/(?P<page>[^/]+)/(?P<index>\d+)")
 
 
 def chromium_path() -> str | None:
@@ -43,13 +43,11 @@ def phone(browser, width: int = 390, height: int = 844, **kwargs):
 
 
 def page_name(url: str) -> str:
-    m = PAGE_RE.search(url)
-    return m.group("page") if m else ""
+    return url_part(url, "page")
 
 
 def participant_code(url: str) -> str:
-    m = PAGE_RE.search(url)
-    return m.group("code") if m else ""
+    return url_part(url, "code")
 
 
 # --- Accessibility and layout rules, evaluated in the page. Returns a list of problems.

@@ -50,6 +50,12 @@ def choose_answers(page_html: str, page: str, rng: random.Random, *, programme: 
 PAGE_RE = re.compile(r"/p/(?P<code>[^/]+)/(?P<app>[^/]+)/(?P<page>[^/]+)/(?P<index>\d+)")
 
 
+def url_part(url: str, part: str) -> str:
+    """The participant `code`, `app`, `page` or `index` in an oTree page URL ("" elsewhere)."""
+    m = PAGE_RE.search(url)
+    return m.group(part) if m else ""
+
+
 class BrowserSession(requests.Session):
     """Cookies, and a browser's one retry when a kept-alive connection went stale.
 
@@ -88,15 +94,8 @@ class Student:
     def url(self) -> str:
         return self.response.url
 
-    @property
-    def page(self) -> str:
-        m = PAGE_RE.search(self.url)
-        return m.group("page") if m else ""
-
-    @property
-    def code(self) -> str:
-        m = PAGE_RE.search(self.url)
-        return m.group("code") if m else ""
+    page = property(lambda self: url_part(self.url, "page"))
+    code = property(lambda self: url_part(self.url, "code"))
 
     def open(self) -> "Student":
         self.response = self.http.get(self.start_url, timeout=self.timeout)

@@ -33,8 +33,6 @@ class PatientStudent(Student):
         self.acknowledged: dict[str, str] = {}
 
     def submit_until_acknowledged(self, deadline: float) -> None:
-        from student import parse
-
         while True:
             before = self.url
             try:

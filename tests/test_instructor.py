@@ -251,3 +251,28 @@ def test_a_password_alone_closes_the_admin_on_sqlite(project):
                              num_participants=2), timeout=30).status_code == 403
     finally:
         srv.stop()
+
+
+def test_looking_writes_nothing_a_live_count_a_report_or_an_export(production_server):
+    """oTree's `participant.vars` marks the participant row changed on every read. Read
+    that way, each refresh of the live counts, the report or an export would rewrite the
+    row of every participant of the session, in the middle of a class. Looking must leave
+    the rows as they are (PostgreSQL gives every new row version a new `xmin`).
+    (A student's own page view does write: oTree stamps `_last_request_timestamp`.)"""
+    srv = production_server
+    session = create_in_room(srv, "oslo", 6, language="en")
+    students = [Student(srv.url + "/room/oslo?welcome_page_ok=1", programme="nursing", seed=i).open()
+                for i in range(3)]
+    for s in students:
+        s.walk(until="Vignette")
+    students[0].walk()  # one finished
+    admin = admin_login(srv)
+    versions = "SELECT code, xmin::text AS v FROM otree_participant ORDER BY code"
+    before = query(srv.database_url, versions)
+    assert admin.get(f"{srv.url}/ClassCounts/{session['code']}", timeout=30).status_code == 200
+    assert admin.get(f"{srv.url}/AdminReport/{session['code']}", timeout=30).status_code == 200
+    assert len(rest_export(srv, session["code"])) == 3
+    assert query(srv.database_url, versions) == before
+    students[1].answer_page()  # answering still writes
+    after = {r["code"]: r["v"] for r in query(srv.database_url, versions)}
+    assert after[students[1].code] != {r["code"]: r["v"] for r in before}[students[1].code]

@@ -30,7 +30,6 @@ import random
 import statistics
 import sys
 import tempfile
-import textwrap
 import time
 import urllib.parse
 
@@ -41,7 +40,9 @@ sys.path.insert(0, str(HERE.parent.parent))
 import aiohttp  # noqa: E402
 
 from conftest import DEFAULT_POSTGRES_URL, Server, copy_project  # noqa: E402
-from student import PAGE_RE, choose_answers  # noqa: E402
+from student import choose_answers, url_part  # noqa: E402
+
+import stock  # noqa: E402
 
 PROGRAMMES = ("nursing", "teacher", "management", "public_admin", "other")
 ERROR_SAMPLES: list[str] = []  # the first errors, printed to explain a count
@@ -52,26 +53,12 @@ STOCK_PAGES = 11  # as many submissions as our survey: consent … debrief
 
 
 def write_stock_project(folder: pathlib.Path) -> None:
-    app = folder / "stock"
-    app.mkdir(parents=True)
-    (folder / "_static").mkdir()
-    (folder / "settings.py").write_text(textwrap.dedent("""
-        SESSION_CONFIGS = [dict(name="stock", app_sequence=["stock"], num_demo_participants=1)]
-        SESSION_CONFIG_DEFAULTS = dict(real_world_currency_per_point=1.0, participation_fee=0.0, doc="")
-        PARTICIPANT_FIELDS = []
-        SESSION_FIELDS = []
-        LANGUAGE_CODE = "en"
-        REAL_WORLD_CURRENCY_CODE = "USD"
-        USE_POINTS = True
-        ADMIN_USERNAME = "admin"
-        SECRET_KEY = "stock-baseline"
-    """))
     fields = [f"q{i}_{j}" for i in range(STOCK_PAGES) for j in range(3)]
     pages = "\n".join(
         f"class P{i}(Page):\n    form_model = 'player'\n    form_fields = {fields[i*3:(i+1)*3]!r}\n"
         for i in range(STOCK_PAGES)
     )
-    (app / "__init__.py").write_text(
+    app = (
         "from otree.api import *\n\n"
         "class C(BaseConstants):\n    NAME_IN_URL = 'stock'\n    PLAYERS_PER_GROUP = None\n    NUM_ROUNDS = 1\n\n"
         "class Subsession(BaseSubsession):\n    pass\n\nclass Group(BaseGroup):\n    pass\n\n"
@@ -81,10 +68,10 @@ def write_stock_project(folder: pathlib.Path) -> None:
         + "\n" + pages + "\nclass End(Page):\n    pass\n\n"
         + f"page_sequence = [{', '.join(f'P{i}' for i in range(STOCK_PAGES))}, End]\n"
     )
-    for i in range(STOCK_PAGES):
-        (app / f"P{i}.html").write_text("{{ block title }}Page{{ endblock }}\n{{ block content }}"
-                                         "{{ formfields }}{{ next_button }}{{ endblock }}\n")
-    (app / "End.html").write_text("{{ block title }}Thank you{{ endblock }}\n{{ block content }}Done.{{ endblock }}\n")
+    templates = {f"P{i}": "{{ block title }}Page{{ endblock }}\n{{ block content }}"
+                          "{{ formfields }}{{ next_button }}{{ endblock }}\n" for i in range(STOCK_PAGES)}
+    templates["End"] = "{{ block title }}Thank you{{ endblock }}\n{{ block content }}Done.{{ endblock }}\n"
+    stock.write_project(folder, app, templates)
 
 
 # --- one simulated phone ---
@@ -104,15 +91,8 @@ class Phone:
         self.url, self.html, self.status = "", "", 0
         self.http: aiohttp.ClientSession | None = None
 
-    @property
-    def page(self) -> str:
-        m = PAGE_RE.search(self.url)
-        return m.group("page") if m else ""
-
-    @property
-    def code(self) -> str:
-        m = PAGE_RE.search(self.url)
-        return m.group("code") if m else ""
+    page = property(lambda self: url_part(self.url, "page"))
+    code = property(lambda self: url_part(self.url, "code"))
 
     async def _send(self, method: str, url: str, data: dict | None):
         for attempt in (1, 2):
@@ -317,7 +297,6 @@ def main(argv=None) -> int:
                                    args.arrival, seed=run + 1, check=True)
                     if database == "postgresql":
                         env["DATABASE_URL"] = fresh_postgres(args.postgres)
-                    (tmp / "stock").mkdir()
                     write_stock_project(tmp / "stock")
                     stock = measure("stock", tmp / "stock", env, "stock", args.students, scenario, args.arrival,
                                     seed=run + 1, check=False)

@@ -25,7 +25,6 @@ import platform
 import statistics
 import sys
 import tempfile
-import textwrap
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parents[1])]
@@ -33,21 +32,12 @@ sys.path[:0] = [str(HERE.parent), str(HERE.parents[1])]
 from browser import Tapper, Weigher, launch, phone, screenshot, wait_ready  # noqa: E402
 from conftest import Server, copy_project  # noqa: E402
 
+import stock  # noqa: E402
+
 LATENCY_MS = 150
 BYTES_PER_SECOND = 200_000  # 1.6 Mbit/s
 DCL = "() => performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd"
 
-STOCK_SETTINGS = '''
-SESSION_CONFIGS = [dict(name="stock", app_sequence=["stock"], num_demo_participants=1)]
-SESSION_CONFIG_DEFAULTS = dict(real_world_currency_per_point=1.0, participation_fee=0.0, doc="")
-PARTICIPANT_FIELDS = []
-SESSION_FIELDS = []
-LANGUAGE_CODE = "en"
-REAL_WORLD_CURRENCY_CODE = "USD"
-USE_POINTS = True
-ADMIN_USERNAME = "admin"
-SECRET_KEY = "bench-only"
-'''
 STOCK_APP = '''
 from otree.api import *
 
@@ -99,13 +89,7 @@ STOCK_TEMPLATE = '''{{ block title }}A stock oTree page{{ endblock }}
 
 
 def stock_project(folder: pathlib.Path) -> pathlib.Path:
-    (folder / "stock").mkdir(parents=True)
-    (folder / "_static").mkdir()  # oTree insists on it
-    (folder / "settings.py").write_text(textwrap.dedent(STOCK_SETTINGS))
-    (folder / "stock" / "__init__.py").write_text(STOCK_APP)
-    for name in ("First", "Later", "Last"):
-        (folder / "stock" / f"{name}.html").write_text(STOCK_TEMPLATE)
-    return folder
+    return stock.write_project(folder, STOCK_APP, {name: STOCK_TEMPLATE for name in ("First", "Later", "Last")})
 
 
 def sample(weigh: Weigher, ms: float) -> dict:
