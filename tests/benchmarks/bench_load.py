@@ -194,9 +194,10 @@ async def run_phones(url: str, n: int, scenario: str, arrival: float, seed: int)
             if barrier is not None:
                 await barrier.leave()
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     outcomes = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
     elapsed = time.perf_counter() - start
+    generator_cpu = (time.process_time() - cpu_start) / elapsed  # share of one core the phones took
     errors = 0
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
@@ -209,7 +210,8 @@ async def run_phones(url: str, n: int, scenario: str, arrival: float, seed: int)
     q = statistics.quantiles(times, n=100) if len(times) >= 2 else [float("nan")] * 99
     return dict(requests=len(latencies), seconds=elapsed, rps=len(latencies) / elapsed, errors=errors,
                 p50=q[49] * 1000, p95=q[94] * 1000, p99=q[98] * 1000, sent=sent,
-                finished=n - sum(isinstance(o, BaseException) for o in outcomes), reconnects=reconnects)
+                finished=n - sum(isinstance(o, BaseException) for o in outcomes), reconnects=reconnects,
+                generator_cpu=generator_cpu)
 
 
 def run_scenario(url: str, n: int, scenario: str, arrival: float, seed: int) -> dict:
@@ -304,7 +306,8 @@ def main(argv=None) -> int:
                 stock_results.append(stock)
                 print(f"{scenario:5} {database:10} run {run + 1}: ours {ours['rps']:.1f} req/s "
                       f"p95 {ours['p95']:.0f} ms errors {ours['errors']} lost {ours['lost']} "
-                      f"reconnects {ours['reconnects']} balance {max(ours['balance'].values(), default=0)} | "
+                      f"reconnects {ours['reconnects']} balance {max(ours['balance'].values(), default=0)} "
+                      f"phones' CPU {ours['generator_cpu']:.0%} of a core | "
                       f"stock {stock['rps']:.1f} req/s p95 {stock['p95']:.0f} ms errors {stock['errors']}",
                       flush=True)
             if not results:
