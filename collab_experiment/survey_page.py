@@ -25,7 +25,7 @@ def read_var(participant, key: str, default=None):
     the session on every refresh of a dashboard or an export. Reads go through here;
     writes still go through `participant.vars`, which is what marks them to be saved.
     """
-    return participant._vars.get(key, default)
+    return (participant._vars or {}).get(key, default)
 
 
 def language_of(participant) -> str:
