@@ -12,7 +12,7 @@ from otree.api import BaseConstants, BaseGroup, BasePlayer, BaseSubsession, mode
 
 import settings
 from . import assignment, dashboard, instructor, privacy, security, texts, tidy, withdrawal
-from .survey_page import SurveyPage, language_of, read_var
+from .survey_page import SurveyPage, language_of, read_var, stamp_once
 
 instructor.register_routes()  # the projector view and live counts (admin login applies)
 privacy.install()  # no client IP addresses in the server's access log
@@ -250,8 +250,7 @@ class Vignette(_AfterAssignment):
 
     @staticmethod
     def vars_for_template(player):
-        if read_var(player.participant, "vignette_shown_at") is None:
-            player.participant.vars["vignette_shown_at"] = time.time()
+        stamp_once(player.participant, "vignette_shown_at")
         return dict(
             paragraphs=texts.vignette(
                 language_of(player.participant), player.programme, player.manager,

@@ -9,6 +9,8 @@ is recorded in `timed_out_pages` instead, so a forced page never looks answered.
 
 from __future__ import annotations
 
+import time
+
 from otree.api import Page
 
 from . import texts
@@ -26,6 +28,13 @@ def read_var(participant, key: str, default=None):
     writes still go through `participant.vars`, which is what marks them to be saved.
     """
     return (participant._vars or {}).get(key, default)
+
+
+def stamp_once(participant, key: str) -> None:
+    """Store the time now under `key`, unless a time is stored there already (a reload
+    keeps the first one)."""
+    if read_var(participant, key) is None:
+        participant.vars[key] = time.time()
 
 
 def language_of(participant) -> str:

@@ -4,13 +4,12 @@
 participant has nothing stored but `consented = False`.
 """
 
-import time
 
 from otree.api import BaseConstants, BaseGroup, BasePlayer, BaseSubsession, models
 
 import settings
 from collab_experiment import texts
-from collab_experiment.survey_page import SurveyPage, language_of, read_var
+from collab_experiment.survey_page import SurveyPage, language_of, stamp_once
 
 doc = __doc__
 
@@ -59,8 +58,7 @@ class Consent(SurveyPage):
     @staticmethod
     def vars_for_template(player: Player):
         participant = player.participant
-        if read_var(participant, "started_at") is None:
-            participant.vars["started_at"] = time.time()
+        stamp_once(participant, "started_at")
         t = texts.load(language_of(participant))
         study = dict(settings.STUDY)
         consent = {k: v.format(**study) for k, v in t["consent"].items()}

@@ -94,30 +94,25 @@ class Phone:
     page = property(lambda self: url_part(self.url, "page"))
     code = property(lambda self: url_part(self.url, "code"))
 
-    async def _send(self, method: str, url: str, data: dict | None):
-        for attempt in (1, 2):
-            start = time.perf_counter()
-            try:
-                async with self.http.request(method, url, data=data, allow_redirects=False,
-                                             timeout=aiohttp.ClientTimeout(total=300)) as response:
-                    body = await response.text()
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-                if attempt == 1:  # a kept-alive connection the server had closed
-                    self.sink.append(("reconnect", 0.0))
-                    continue
-                self.sink.append(("error", time.perf_counter() - start))
-                ERROR_SAMPLES.append(f"{type(exc).__name__}: {str(exc)[:160]}")
-                raise
-            except Exception as exc:  # noqa: BLE001  (counted, reported, re-raised)
-                self.sink.append(("error", time.perf_counter() - start))
-                ERROR_SAMPLES.append(f"{type(exc).__name__}: {str(exc)[:160]}")
-                raise
-            elapsed = time.perf_counter() - start
-            if response.status >= 500:
-                ERROR_SAMPLES.append(f"HTTP {response.status} {url}")
-            self.sink.append(("error" if response.status >= 500 else "ok", elapsed))
-            return response, body
-        raise AssertionError("unreachable")
+    async def _send(self, method: str, url: str, data: dict | None, *, retry: bool = True):
+        start = time.perf_counter()
+        try:
+            async with self.http.request(method, url, data=data, allow_redirects=False,
+                                         timeout=aiohttp.ClientTimeout(total=300)) as response:
+                body = await response.text()
+        except Exception as exc:  # noqa: BLE001  (counted, reported, re-raised)
+            stale = isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError))
+            if stale and retry:  # a kept-alive connection the server had closed
+                self.sink.append(("reconnect", 0.0))
+                return await self._send(method, url, data, retry=False)
+            self.sink.append(("error", time.perf_counter() - start))
+            ERROR_SAMPLES.append(f"{type(exc).__name__}: {str(exc)[:160]}")
+            raise
+        failed = response.status >= 500
+        if failed:
+            ERROR_SAMPLES.append(f"HTTP {response.status} {url}")
+        self.sink.append(("error" if failed else "ok", time.perf_counter() - start))
+        return response, body
 
     async def request(self, method: str, url: str, data: dict | None = None) -> None:
         """One navigation: the request and the redirects it leads to, each timed."""
@@ -198,19 +193,16 @@ async def run_phones(url: str, n: int, scenario: str, arrival: float, seed: int)
     outcomes = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
     elapsed = time.perf_counter() - start
     generator_cpu = (time.process_time() - cpu_start) / elapsed  # share of one core the phones took
-    errors = 0
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            errors += 1
-            ERROR_SAMPLES.append(f"student: {type(outcome).__name__}: {str(outcome)[:160]}")
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    ERROR_SAMPLES.extend(f"student: {type(o).__name__}: {str(o)[:160]}" for o in failed)
     times = sorted(t for status, t in latencies if status == "ok")
     reconnects = sum(1 for status, _ in latencies if status == "reconnect")
     latencies = [x for x in latencies if x[0] != "reconnect"]
-    errors += sum(1 for status, _ in latencies if status == "error")
+    errors = len(failed) + sum(1 for status, _ in latencies if status == "error")
     q = statistics.quantiles(times, n=100) if len(times) >= 2 else [float("nan")] * 99
     return dict(requests=len(latencies), seconds=elapsed, rps=len(latencies) / elapsed, errors=errors,
                 p50=q[49] * 1000, p95=q[94] * 1000, p99=q[98] * 1000, sent=sent,
-                finished=n - sum(isinstance(o, BaseException) for o in outcomes), reconnects=reconnects,
+                finished=n - len(failed), reconnects=reconnects,
                 generator_cpu=generator_cpu)
 
 
