@@ -68,18 +68,82 @@ if environ.get("OTREE_DRYRUN") == "1":
         doc="Bots only: the dry run of the analysis. Never for a real class.",
     ))
 
-# Shown on the consent page and in its full letter. One place, not in templates.
-STUDY = dict(
-    controller=environ.get("STUDY_CONTROLLER", "OsloMet – Oslo Metropolitan University"),
-    partners=environ.get("STUDY_PARTNERS", "Aarhus University"),
-    project_leader=environ.get("STUDY_PROJECT_LEADER", "the project leader"),
-    contact_email=environ.get("STUDY_CONTACT_EMAIL", "trust-study@example.org"),
-    dpo=environ.get("STUDY_DPO", "the institution's data protection officer (personvernombud@example.org)"),
-    authority=environ.get("STUDY_AUTHORITY", "the national data protection authority"),
-    storage=environ.get("STUDY_STORAGE", "on the institution's secure research server"),
-    deletion_date=environ.get("STUDY_DELETION_DATE", "31 December 2030"),
-    reference=environ.get("STUDY_REFERENCE", "REF-2026-000"),
+# Study details, shown on the consent page and in its full letter (and the contact e-mail
+# on the debrief). One place, not in templates. Every text value exists in each language
+# of the survey, so a Danish student never reads a Norwegian or English sentence inside
+# the Danish letter. A deployment overrides a value for one language with
+# STUDY_<NAME>_<LANGUAGE> (e.g. STUDY_STORAGE_NB), or for all languages at once with
+# STUDY_<NAME> (a person's name, say). The contact e-mail and the reference are the same
+# in every language (STUDY_CONTACT_EMAIL, STUDY_REFERENCE).
+STUDY_LANGUAGES = ("nb", "da", "en")
+STUDY_TEXT_DEFAULTS = dict(
+    controller=dict(
+        en="OsloMet – Oslo Metropolitan University",
+        nb="OsloMet – storbyuniversitetet",
+        da="OsloMet – storbyuniversitetet (Oslo)",
+    ),
+    partners=dict(en="Aarhus University", nb="Aarhus Universitet", da="Aarhus Universitet"),
+    project_leader=dict(en="the project leader", nb="prosjektlederen", da="projektlederen"),
+    dpo=dict(
+        en="the institution's data protection officer (personvernombud@example.org)",
+        nb="institusjonens personvernombud (personvernombud@example.org)",
+        da="institutionens databeskyttelsesrådgiver (personvernombud@example.org)",
+    ),
+    authority=dict(
+        en="the Data Protection Authority (Datatilsynet)",
+        nb="Datatilsynet",
+        da="Datatilsynet",
+    ),
+    storage=dict(
+        en="on the university's secure research server",
+        nb="på universitetets sikre forskningsserver",
+        da="på universitetets sikre forskningsserver",
+    ),
+    deletion_date=dict(en="31 December 2030", nb="31. desember 2030", da="31. december 2030"),
 )
+STUDY_SHARED_DEFAULTS = dict(contact_email="trust-study@example.org", reference="REF-2026-000")
+
+
+def study_details(env=environ) -> dict[str, dict[str, str]]:
+    """Language → the study details in that language (defaults, then the environment)."""
+    shared = {name: env.get(f"STUDY_{name.upper()}") or default for name, default in STUDY_SHARED_DEFAULTS.items()}
+    return {
+        language: {
+            **{
+                name: env.get(f"STUDY_{name.upper()}_{language.upper()}")
+                or env.get(f"STUDY_{name.upper()}")
+                or defaults[language]
+                for name, defaults in STUDY_TEXT_DEFAULTS.items()
+            },
+            **shared,
+        }
+        for language in STUDY_LANGUAGES
+    }
+
+
+STUDY = study_details()
+
+# Programme names per site. The codes are fixed (nursing, teacher, management,
+# public_admin, other); a site may show its own names for them on the programme page,
+# per language, e.g. {"oslo": {"nb": {"public_admin": "Offentlig administrasjon og ledelse"}}}.
+# From the environment: PROGRAMME_NAMES_<SITE>_<LANGUAGE>="public_admin=Offentlig
+# administrasjon og ledelse; management=Ledelse". Codes not named keep the default name.
+PROGRAMME_SITES = ("oslo", "aarhus", "other")
+
+
+def programme_names(env=environ) -> dict[str, dict[str, dict[str, str]]]:
+    names: dict[str, dict[str, dict[str, str]]] = {}
+    for site in PROGRAMME_SITES:
+        for language in STUDY_LANGUAGES:
+            raw = env.get(f"PROGRAMME_NAMES_{site.upper()}_{language.upper()}") or ""
+            pairs = [part.split("=", 1) for part in raw.split(";") if part.strip()]
+            own = {code.strip(): (label[0].strip() if label else "") for code, *label in pairs}
+            if own:
+                names.setdefault(site, {})[language] = own
+    return names
+
+
+PROGRAMME_NAMES = programme_names()
 
 PARTICIPANT_FIELDS = [
     "language",  # the language the student reads in (switchable on the first page)

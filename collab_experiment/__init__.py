@@ -1,7 +1,8 @@
-"""The vignette experiment: background → assignment → vignette → outcomes → checks → debrief.
+"""The vignette experiment: background → assignment → vignette → the four scales (in a
+random order per student) → checks → realism and teaching → debrief.
 
 Thin oTree edge: texts come from `texts.py`, assignment from `assignment.py`, the export
-row from `tidy.py`. Field names are the data contract's (DESIGN.md).
+row from `tidy.py`. Field names are the data contract's (docs/instrument.md).
 """
 
 import json
@@ -55,6 +56,7 @@ class Player(BasePlayer):
 
     # background (before treatment)
     programme = _choice("programme")
+    programme_level = _choice("programme_level")
     year_of_study = models.IntegerField(choices=[1, 2, 3, 4])
     campus = _choice("campus")
     age_band = _choice("age_band")
@@ -78,6 +80,7 @@ class Player(BasePlayer):
     assigned_at = models.StringField(blank=True)
     assignment_version = models.StringField(blank=True)
     item_order = models.LongStringField(blank=True)
+    scale_order = models.StringField(blank=True)  # the four scale pages as shown, comma-separated
 
     # outcomes (1–7)
     attract_1 = _likert()
@@ -103,6 +106,10 @@ class Player(BasePlayer):
     mc_manager_correct = models.BooleanField()
     mc_partner_correct = models.BooleanField()
 
+    # after the checks (never before the vignette: asking would prime it)
+    realism = _likert()
+    taught_tbm = _choice("taught_tbm")
+
     # timing
     seconds_vignette = models.FloatField(blank=True)
     seconds_total = models.FloatField(blank=True)
@@ -117,6 +124,7 @@ def creating_session(subsession: Subsession):
         problems.append(f"language must be one of {', '.join(texts.LANGUAGES)}, not {config.get('language')!r}")
     if config.get("block_size") not in assignment.BLOCK_SIZES:
         problems.append(f"block_size must be 4 or 8, not {config.get('block_size')!r}")
+    problems += texts.programme_name_problems(getattr(settings, "PROGRAMME_NAMES", {}))
     if problems:
         raise ValueError("Session settings: " + "; ".join(problems))
 
@@ -139,11 +147,9 @@ def _seed(session):
 
 
 def _rng_for(player) -> random.Random:
-    """Presentation order randomness: cryptographic, or reproducible with the seed."""
-    seed = _seed(player.session)
-    if seed is None:
-        return random.SystemRandom()
-    return random.Random(f"{seed}:order:{player.participant.id_in_session}")
+    """Presentation order randomness: cryptographic, or reproducible from the seed and
+    the session code."""
+    return assignment.presentation_rng(_seed(player.session), player.session.code, player.participant.id_in_session)
 
 
 def assign_player(player) -> None:
@@ -157,6 +163,7 @@ def assign_player(player) -> None:
         player.programme,
         block_size=int(session.config.get("block_size") or 4),
         seed=_seed(session),
+        session_code=session.code,
     )
     session.vars["assignment"] = state
     for field in (
@@ -164,7 +171,9 @@ def assign_player(player) -> None:
         "block_size", "assignment_probability", "assigned_at", "assignment_version",
     ):
         setattr(player, field, getattr(result, field))
-    player.item_order = tidy.item_order_json(texts.draw_orders(_rng_for(player)))
+    rng = _rng_for(player)
+    player.item_order = tidy.item_order_json(texts.draw_orders(rng))
+    player.scale_order = ",".join(texts.draw_scale_order(rng))
     player.withdrawal_code = withdrawal.new_code()
 
 
@@ -232,11 +241,17 @@ class Motivation(_AfterConsent):
 
 
 class Programme(_AfterConsent):
-    """The page that asks the programme; assignment happens once, right after it."""
+    """The page that asks the programme and its level; assignment happens once, right
+    after it. The programmes carry the site's own names where the deployment sets them."""
 
     form_model = "player"
-    form_fields = ["programme"]
+    form_fields = ["programme", "programme_level"]
     title_key = "programme"
+
+    @staticmethod
+    def option_labels(player, language):
+        site = player.field_maybe_none("site")
+        return dict(programme=texts.programme_labels(language, site, getattr(settings, "PROGRAMME_NAMES", {})))
 
     @staticmethod
     def before_next_page(player, timeout_happened):
@@ -265,30 +280,43 @@ class Vignette(_AfterAssignment):
             player.seconds_vignette = round(time.time() - shown, 1)
 
 
+def scale_at(player, position: int) -> str:
+    """The scale the student sees on the scale page at `position` (0-based)."""
+    return texts.parse_scale_order(player.field_maybe_none("scale_order"))[position]
+
+
 class _Scale(_AfterAssignment):
-    """One outcome scale: its items in the student's recorded random order."""
+    """The scale page at one position: the scale the student's recorded `scale_order`
+    puts there, its items in the student's recorded random order. Four pages at fixed
+    positions (not one page per scale), so "step x of y" stays right in every order."""
 
     form_model = "player"
     intro_key = "outcomes_intro"
     stepper = True
-    scale = ""
+    position = 0
+
+    @classmethod
+    def scale_for(cls, player) -> str:
+        return scale_at(player, cls.position)
+
+    @classmethod
+    def title_key_for(cls, player):
+        return cls.scale_for(player)
 
     @classmethod
     def _fields(cls, player):
-        return _orders(player).get(cls.scale) or list(texts.OUTCOME_SCALES[cls.scale])
+        scale = cls.scale_for(player)
+        return _orders(player).get(scale) or list(texts.OUTCOME_SCALES[scale])
 
 
-def _scale_page(name, scale):
+def _scale_page(position):
     # get_form_fields must be a plain function of the player (oTree calls it unbound).
-    page = type(name, (_Scale,), dict(scale=scale, title_key=scale))
+    page = type(f"Scale{position + 1}", (_Scale,), dict(position=position))
     page.get_form_fields = staticmethod(lambda player: page._fields(player))
     return page
 
 
-Attractiveness = _scale_page("Attractiveness", "attractiveness")
-TrustManager = _scale_page("TrustManager", "trust_manager")
-Collaboration = _scale_page("Collaboration", "collaboration")
-Autonomy = _scale_page("Autonomy", "autonomy")
+Scale1, Scale2, Scale3, Scale4 = SCALE_PAGES = tuple(_scale_page(i) for i in range(len(texts.OUTCOME_SCALES)))
 
 
 class Checks(_AfterAssignment):
@@ -304,10 +332,25 @@ class Checks(_AfterAssignment):
 
     @staticmethod
     def before_next_page(player, timeout_happened):
+        # Correct = the option of the student's own arm; "appraisal" (described by neither
+        # text) and "don't know" never are.
         if player.field_maybe_none("mc_manager") is not None:
             player.mc_manager_correct = player.mc_manager == player.manager
         if player.field_maybe_none("mc_partner") is not None:
             player.mc_partner_correct = player.mc_partner == player.partner
+
+
+class LastQuestions(_AfterAssignment):
+    """Realism of the text and what the programme has taught about trust-based
+    management: after the checks, so neither primes the vignette or the ratings."""
+
+    form_model = "player"
+    form_fields = ["realism", "taught_tbm"]
+    title_key = "last_questions"
+    stepper = True
+
+    @staticmethod
+    def before_next_page(player, timeout_happened):
         player.completed = True
         started = read_var(player.participant, "started_at")
         if started is not None:
@@ -321,7 +364,7 @@ class Debrief(_AfterAssignment):
     @staticmethod
     def vars_for_template(player):
         t = texts.load(language_of(player.participant))
-        return dict(code_use=t["debrief"]["code_use"].format(**settings.STUDY))
+        return dict(code_use=t["debrief"]["code_use"].format(**settings.STUDY[language_of(player.participant)]))
 
 
 class Finished(SurveyPage):
@@ -338,8 +381,8 @@ class Finished(SurveyPage):
 
 page_sequence = [
     AboutYou, Motivation, Programme, Vignette,
-    Attractiveness, TrustManager, Collaboration, Autonomy,
-    Checks, Debrief, Finished,
+    *SCALE_PAGES,
+    Checks, LastQuestions, Debrief, Finished,
 ]
 
 
@@ -368,6 +411,7 @@ def custom_export(players):
                 is_demo=session.is_demo,
                 site=session.config.get("site"),
                 language=session.config.get("language"),
+                seed=_seed(session),
             ),
         )
         yield [row[c] for c in tidy.EXPORT_COLUMNS]

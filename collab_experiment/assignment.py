@@ -62,6 +62,16 @@ def new_state() -> dict:
     return {"strata": {}}
 
 
+def stream_key(seed: str | int | None, session_code: str) -> str | None:
+    """The key of a seeded session's random streams: the seed *and* the session code, so
+    two sessions given the same seed (say, two classes both set to "demo") do not assign
+    identically, while the same session re-created from its code and seed does. None
+    (cryptographic randomness) without a seed."""
+    if seed is None or str(seed).strip() == "":
+        return None
+    return f"{str(seed).strip()}@{session_code}"
+
+
 def _rng(seed: str | int | None, *parts) -> random.Random:
     """Cryptographic randomness, or a reproducible stream derived from the seed.
 
@@ -72,6 +82,12 @@ def _rng(seed: str | int | None, *parts) -> random.Random:
         return secrets.SystemRandom()
     key = ":".join(str(p) for p in (seed, *parts)).encode()
     return random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+
+
+def presentation_rng(seed: str | int | None, session_code: str, id_in_session: int) -> random.Random:
+    """One student's stream for presentation orders (scales, items, check options):
+    cryptographic, or reproducible from the seed and the session code."""
+    return _rng(stream_key(seed, session_code), "order", id_in_session)
 
 
 def _new_block(block_size: int, rng: random.Random) -> list[int]:
@@ -99,12 +115,14 @@ def assign(
     *,
     block_size: int = 4,
     seed: str | int | None = None,
+    session_code: str = "",
     now: datetime.datetime | None = None,
 ) -> tuple[dict, Assignment]:
     """Assign one student of `programme`; return the new state and the assignment.
 
-    The input state is not modified, so a caller that fails before saving keeps the
-    old state and nothing is half-assigned.
+    `seed` (blank: cryptographic randomness) makes the blocks reproducible together
+    with `session_code` (see `stream_key`). The input state is not modified, so a caller
+    that fails before saving keeps the old state and nothing is half-assigned.
     """
     if programme not in PROGRAMMES:
         raise ValueError(f"unknown programme {programme!r}; expected one of {PROGRAMMES}")
@@ -115,7 +133,7 @@ def assign(
     stratum = strata.get(programme)
     if stratum is None or stratum["next"] >= len(stratum["sequence"]):
         block = 1 if stratum is None else stratum["block"] + 1
-        rng = _rng(seed, programme, block)
+        rng = _rng(stream_key(seed, session_code), programme, block)
         stratum = {
             "block": block,
             "block_size": block_size,

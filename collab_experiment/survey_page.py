@@ -41,9 +41,10 @@ def language_of(participant) -> str:
     return texts.normalise_language(read_var(participant, "language"))
 
 
-def question_view(language: str, field: str, value, error: str | None, order=None) -> dict:
-    """Everything a template needs to draw one question as a labelled radio group."""
-    labels = texts.choice_labels(language, field)
+def question_view(language: str, field: str, value, error: str | None, order=None, labels=None) -> dict:
+    """Everything a template needs to draw one question as a labelled radio group
+    (`labels`: the answers' labels where a page shows its own, e.g. a site's programme names)."""
+    labels = labels or texts.choice_labels(language, field)
     values = list(order) if order else list(labels)
     current = "" if value is None else str(value)
     return dict(
@@ -62,8 +63,10 @@ class SurveyPage(Page):
     """A form page drawn from the instrument texts in the participant's language.
 
     Subclasses set `title_key` (a key of `pages` in the texts) and may set
-    `intro_key`, `stepper` (one item at a time, the whole group sent at once) and
-    `option_orders(player)` for questions whose options are shown in a random order.
+    `intro_key`, `stepper` (one item at a time, the whole group sent at once),
+    `option_orders(player)` for questions whose options are shown in a random order,
+    `option_labels(player, language)` for answers shown with other labels than the
+    instrument's, and `title_key_for(player)` for a page whose title depends on the student.
     """
 
     template_name = "global/Questions.html"
@@ -76,6 +79,14 @@ class SurveyPage(Page):
     def option_orders(player) -> dict:
         return {}
 
+    @staticmethod
+    def option_labels(player, language: str) -> dict:
+        return {}
+
+    @classmethod
+    def title_key_for(cls, player) -> str:
+        return cls.title_key
+
     def get_context_data(self, **context):
         context = super().get_context_data(**context)
         language = language_of(self.participant)
@@ -84,6 +95,8 @@ class SurveyPage(Page):
         errors = dict(getattr(form, "errors", None) or {})
         ours = set(t["ui"].values())
         orders = type(self).option_orders(self.player) or {}
+        own_labels = type(self).option_labels(self.player, language) or {}
+        title_key = type(self).title_key_for(self.player)
         questions = []
         for field in self._get_form_fields():
             if field not in t["questions"]:
@@ -93,7 +106,7 @@ class SurveyPage(Page):
             if field_errors:
                 error = field_errors[0] if field_errors[0] in ours else t["ui"]["error_choose"]
             value = form[field].data if form is not None and field in form else None
-            questions.append(question_view(language, field, value, error, orders.get(field)))
+            questions.append(question_view(language, field, value, error, orders.get(field), own_labels.get(field)))
         non_field = getattr(form, "non_field_error", None)
         context.update(
             t=t,
@@ -101,7 +114,7 @@ class SurveyPage(Page):
             questions=questions,
             has_errors=bool(errors) or bool(non_field),
             non_field_error=non_field if non_field in ours else None,
-            page_title=t["pages"].get(self.title_key, "") if self.title_key else "",
+            page_title=t["pages"].get(title_key, "") if title_key else "",
             page_intro=t["pages"].get(self.intro_key, "") if self.intro_key else "",
             stepper=self.stepper and len(questions) > 1,
             step_text=t["ui"]["step"].format(

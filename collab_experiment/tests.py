@@ -13,8 +13,8 @@ from otree.api import Bot, Submission, SubmissionMustFail, expect
 from otree.database import db
 
 from . import (
-    AboutYou, Attractiveness, Autonomy, Checks, Collaboration, Debrief, Motivation,
-    Programme, TrustManager, Vignette, assignment, texts,
+    SCALE_PAGES, AboutYou, Checks, Debrief, LastQuestions, Motivation, Programme, Vignette,
+    assignment, scale_at, texts,
 )
 
 LANGUAGE_CYCLE = ("en", "nb", "da")
@@ -30,11 +30,16 @@ def case_for(id_in_session: int) -> dict:
         if i % DECLINE_EVERY and assignment.PROGRAMMES[(i - 1) % 5] == programme
     ]
     block = len(earlier) // 4
+    levels = list(texts.choice_labels(texts.MASTER, "programme_level"))
+    taught = list(texts.choice_labels(texts.MASTER, "taught_tbm"))
     return dict(
         declines=declines,
         programme=programme,
         language=LANGUAGE_CYCLE[block % len(LANGUAGE_CYCLE)],
         likert=1 + (id_in_session * 3) % 7,
+        programme_level=levels[id_in_session % len(levels)],
+        taught_tbm=taught[id_in_session % len(taught)],
+        appraisal=id_in_session % 7 == 3,
     )
 
 
@@ -72,9 +77,12 @@ class PlayerBot(Bot):
         yield Motivation, motivation
         expect(fresh(self).attention_pass, True)
 
-        yield SubmissionMustFail(Programme, dict(programme="astronaut"))  # not one of the choices
+        expect(t["questions"]["programme_level"]["label"], "in", self.html)
+        yield SubmissionMustFail(Programme, dict(programme="astronaut", programme_level="bachelor"))  # not a choice
         expect(t["ui"]["error_choose"], "in", self.html)
-        yield Programme, dict(programme=case["programme"])
+        yield SubmissionMustFail(Programme, dict(programme=case["programme"]))  # level missing
+        expect(fresh(self).field_maybe_none("manager"), None)  # nothing assigned on a refused page
+        yield Programme, dict(programme=case["programme"], programme_level=case["programme_level"])
 
         # Assigned exactly once, with its audit trail.
         p = fresh(self)
@@ -90,21 +98,39 @@ class PlayerBot(Bot):
         expect(t["vignette"]["manager"][other_manager], "not in", self.html)
         yield Vignette
 
-        orders = {}
-        for page in (Attractiveness, TrustManager, Collaboration, Autonomy):
+        # The four scale pages in this student's recorded order, each titled by its scale.
+        p = fresh(self)
+        order = p.scale_order.split(",")
+        expect(sorted(order), sorted(texts.OUTCOME_SCALES))
+        for position, page in enumerate(SCALE_PAGES):
+            scale = scale_at(fresh(self), position)
+            expect(scale, order[position])
+            expect(t["pages"][scale], "in", self.html)
             items = page.get_form_fields(fresh(self))
-            expect(sorted(items), sorted(texts.OUTCOME_SCALES[page.scale]))
-            orders[page.scale] = items
+            expect(sorted(items), sorted(texts.OUTCOME_SCALES[scale]))
+            expect(t["questions"][items[0]]["label"], "in", self.html)
             yield page, {item: answer for item in items}
         p = fresh(self)
         expect([getattr(p, item) for item in texts.OUTCOME_SCALES["collaboration"]], [answer] * 5)
         expect(p.item_order, "!=", "")
 
+        expect(t["questions"]["mc_manager"]["choices"]["appraisal"], "in", self.html)
         yield SubmissionMustFail(Checks, dict(mc_manager=p.manager))  # second check missing
-        yield Checks, dict(mc_manager=p.manager, mc_partner="dont_know")
+        # A student who kept only the gist and picks the appraisal interview fails the check.
+        mc_manager = "appraisal" if case["appraisal"] else p.manager
+        yield Checks, dict(mc_manager=mc_manager, mc_partner="dont_know")
         p = fresh(self)
-        expect(p.mc_manager_correct, True)
+        expect(p.mc_manager_correct, not case["appraisal"])
         expect(p.mc_partner_correct, False)
+        expect(p.completed, False)  # not before the last questions
+
+        expect(t["questions"]["realism"]["label"], "in", self.html)
+        yield SubmissionMustFail(LastQuestions, dict(realism=answer, taught_tbm="everything"))
+        expect(t["ui"]["error_choose"], "in", self.html)
+        yield LastQuestions, dict(realism=answer, taught_tbm=case["taught_tbm"])
+        p = fresh(self)
+        expect(p.realism, answer)
+        expect(p.taught_tbm, case["taught_tbm"])
         expect(p.completed, True)
         expect(p.language, case["language"])
 
@@ -166,18 +192,22 @@ def dryrun_round(bot):
     yield Submission(Motivation, dict(psm_1=_likert(rng, 5 + psm), psm_2=_likert(rng, 4.5 + psm),
                                       attention=attention, psm_3=_likert(rng, 5 + psm)), check_html=False)
     programme = rng.choices(assignment.PROGRAMMES, weights=DRYRUN_PROGRAMME_SHARES)[0]
-    yield Submission(Programme, dict(programme=programme), check_html=False)
+    level = rng.choices(choices("programme_level"), weights=(80, 15, 5))[0]
+    yield Submission(Programme, dict(programme=programme, programme_level=level), check_html=False)
 
     p = fresh(bot)  # the assigned cell and item order, as stored by the real assignment (read once)
     manager, partner = p.manager, p.partner
     expect(manager, "in", assignment.MANAGERS)
     yield Submission(Vignette, check_html=False)
     person = rng.gauss(0, 0.6) + 0.3 * psm
-    for page in (Attractiveness, TrustManager, Collaboration, Autonomy):
-        mean = dryrun_scale_mean(config, page.scale, manager, partner, person + rng.gauss(0, 0.4))
+    for page in SCALE_PAGES:  # in the bot's own random scale order
+        scale = page.scale_for(p)
+        mean = dryrun_scale_mean(config, scale, manager, partner, person + rng.gauss(0, 0.4))
         yield Submission(page, {item: _likert(rng, mean) for item in page.get_form_fields(p)}, check_html=False)
     noticed = rng.random() < 0.9
     yield Submission(Checks, dict(mc_manager=manager if noticed else rng.choice(choices("mc_manager")),
                                   mc_partner=partner if noticed else rng.choice(choices("mc_partner"))),
                      check_html=False)
+    yield Submission(LastQuestions, dict(realism=_likert(rng, 5.0),
+                                         taught_tbm=rng.choice(choices("taught_tbm"))), check_html=False)
     yield Submission(Debrief, check_html=False)

@@ -15,8 +15,9 @@ INSTRUMENT_DIR = pathlib.Path(__file__).resolve().parent / "instrument"
 LANGUAGES = ("nb", "da", "en")
 MASTER = "en"
 
-# Scales of the instrument, in the order they are shown; items within a scale are
-# shown in a random order per student, recorded in `item_order`.
+# The four rating scales after the vignette (three outcomes and the perceived-autonomy
+# check of the manager factor). They are shown in a random order per student (recorded in
+# `scale_order`), and items within a scale in a random order too (recorded in `item_order`).
 OUTCOME_SCALES = {
     "attractiveness": ("attract_1", "attract_2", "attract_3", "attract_4"),
     "trust_manager": ("trust_1", "trust_2", "trust_3", "trust_4"),
@@ -77,8 +78,48 @@ def choice_labels(language: str, field: str) -> dict[str, str]:
     return dict(texts["scales"][question["scale"]])
 
 
+def programme_labels(language: str, site: str | None, site_names: dict) -> dict[str, str]:
+    """The programme answers as a student at `site` sees them: the site's own programme
+    names where the deployment sets them (`settings.PROGRAMME_NAMES[site][language]`),
+    the instrument's defaults for the rest. The codes never change."""
+    labels = choice_labels(language, "programme")
+    own = ((site_names or {}).get(site or "") or {}).get(language) or {}
+    return {code: own.get(code) or label for code, label in labels.items()}
+
+
+def programme_name_problems(site_names: dict) -> list[str]:
+    """What is wrong in a deployment's programme names (unknown site, language or code)."""
+    problems = []
+    codes = set(choice_labels(MASTER, "programme"))
+    for site, per_language in (site_names or {}).items():
+        for language, names in (per_language or {}).items():
+            if language not in LANGUAGES:
+                problems.append(f"programme names for site {site!r}: unknown language {language!r}")
+                continue
+            for code, label in (names or {}).items():
+                if code not in codes:
+                    problems.append(f"programme names for site {site!r} ({language}): unknown programme "
+                                    f"code {code!r} (codes: {', '.join(sorted(codes))})")
+                elif not str(label).strip():
+                    problems.append(f"programme names for site {site!r} ({language}): empty name for {code!r}")
+    return problems
+
+
 def question_label(language: str, field: str) -> str:
     return load(language)["questions"][field]["label"]
+
+
+def draw_scale_order(rng) -> list[str]:
+    """The order in which one student sees the four scale pages (recorded in `scale_order`)."""
+    scales = list(OUTCOME_SCALES)
+    rng.shuffle(scales)
+    return scales
+
+
+def parse_scale_order(raw: str | None) -> list[str]:
+    """A stored `scale_order` back as a list; the canonical order if it is missing or broken."""
+    scales = [s for s in (raw or "").split(",") if s]
+    return scales if sorted(scales) == sorted(OUTCOME_SCALES) else list(OUTCOME_SCALES)
 
 
 def draw_orders(rng) -> dict[str, list[str]]:

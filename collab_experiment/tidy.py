@@ -1,4 +1,4 @@
-"""One tidy row per participant, in the data contract's column order (DESIGN.md).
+"""One tidy row per participant, in the data contract's column order (docs/instrument.md).
 
 Plain Python, no oTree: the app's custom export calls `tidy_row` with plain dicts, and
 the tests check the contract without a server.
@@ -26,6 +26,11 @@ TIMING = ["seconds_vignette", "seconds_total"]
 CONTRACT_COLUMNS = [*IDENTITY, *FLOW, *DESIGN, *BACKGROUND, *OUTCOMES, *CHECKS, *TIMING]
 # After the contract: what the analysis needs to clean and audit, dropped from tidy.csv.
 EXTRA_COLUMNS = ["withdrawal_code", "is_demo", "is_bot", "campus", "consent_version", "attention", "item_order", "block_size"]
+# Instrument 2026.2's columns: the level of the programme, realism and teaching (after the
+# checks), the order of the four scale pages, and the session's seed (blank when the
+# session drew from the cryptographic source).
+INSTRUMENT_2026_2 = ["programme_level", "realism", "taught_tbm", "scale_order", "seed"]
+EXTRA_COLUMNS += INSTRUMENT_2026_2
 EXPORT_COLUMNS = [*CONTRACT_COLUMNS, *EXTRA_COLUMNS]
 
 SCALES = {**texts.OUTCOME_SCALES, "psm": ("psm_1", "psm_2", "psm_3")}
@@ -43,7 +48,8 @@ def tidy_row(player: dict, participant: dict, session: dict) -> dict:
     """Combine a collab_experiment player's fields with participant and session facts.
 
     `participant`: code, consented, language, last_page, timed_out_pages, is_bot,
-    consent_version; `session`: code, is_demo, site (config), language (config).
+    consent_version; `session`: code, is_demo, site (config), language (config),
+    seed (config; None for cryptographic randomness).
     A participant who did not consent keeps nothing but the flow columns.
     """
     consented = participant.get("consented")
@@ -68,6 +74,7 @@ def tidy_row(player: dict, participant: dict, session: dict) -> dict:
     row["site"] = player.get("site") or session.get("site") or None
     row["language"] = player.get("language") or participant.get("language")
     row["consent_version"] = participant.get("consent_version")
+    row["seed"] = session.get("seed") or ""
     for scale, items in SCALES.items():
         row[scale] = scale_score([player.get(i) for i in items])
     return row

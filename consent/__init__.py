@@ -59,9 +59,9 @@ class Consent(SurveyPage):
     def vars_for_template(player: Player):
         participant = player.participant
         stamp_once(participant, "started_at")
-        t = texts.load(language_of(participant))
-        study = dict(settings.STUDY)
-        consent = {k: v.format(**study) for k, v in t["consent"].items()}
+        language = language_of(participant)
+        t = texts.load(language)
+        consent = {k: v.format(**settings.STUDY[language]) for k, v in t["consent"].items()}
         return dict(
             consent=consent,
             languages=[

@@ -26,10 +26,10 @@ def test_plain_modules_do_not_import_otree(module):
     assert "otree" not in imported
 
 
-def run(programmes, *, block_size=4, seed=None):
+def run(programmes, *, block_size=4, seed=None, session_code="s1"):
     state, out = new_state(), []
     for programme in programmes:
-        state, a = assign(state, programme, block_size=block_size, seed=seed)
+        state, a = assign(state, programme, block_size=block_size, seed=seed, session_code=session_code)
         out.append(a)
     return state, out
 
@@ -119,12 +119,31 @@ def test_block_size_eight_holds_each_cell_twice():
     assert {a.block_size for a in out} == {8}
 
 
-def test_seed_makes_the_sequence_reproducible_and_unseeded_runs_differ():
+def test_seed_and_session_code_make_the_sequence_reproducible_and_unseeded_runs_differ():
     arrivals = ["nursing", "teacher", "management"] * 20
     cells = lambda out: [(a.manager, a.partner, a.partner_profession) for a in out]
+    # a demo re-created with the same session code and seed assigns identically
     assert cells(run(arrivals, seed="demo")[1]) == cells(run(arrivals, seed="demo")[1])
     assert cells(run(arrivals, seed="demo")[1]) != cells(run(arrivals, seed="other")[1])
     assert cells(run(arrivals)[1]) != cells(run(arrivals)[1])
+
+
+def test_two_sessions_with_the_same_seed_do_not_assign_identically():
+    arrivals = ["nursing", "teacher", "management"] * 20
+    cells = lambda out: [(a.manager, a.partner, a.partner_profession) for a in out]
+    assert cells(run(arrivals, seed="demo", session_code="abc123")[1]) \
+        != cells(run(arrivals, seed="demo", session_code="xyz789")[1])
+    # the session code alone (no seed) never makes a session predictable
+    assert assignment.stream_key("", "abc123") is None and assignment.stream_key(None, "abc123") is None
+    assert assignment.stream_key(" demo ", "abc123") != assignment.stream_key("demo", "xyz789")
+
+
+def test_presentation_streams_depend_on_seed_session_and_student():
+    draw = lambda *key: [assignment.presentation_rng(*key).random() for _ in range(3)]
+    assert draw("demo", "abc123", 1) == draw("demo", "abc123", 1)
+    assert draw("demo", "abc123", 1) != draw("demo", "xyz789", 1)
+    assert draw("demo", "abc123", 1) != draw("demo", "abc123", 2)
+    assert draw("", "abc123", 1) != draw("", "abc123", 1)  # cryptographic without a seed
 
 
 def test_state_is_not_mutated_and_survives_a_json_round_trip():

@@ -67,10 +67,30 @@ def test_completed_rows_have_every_answer_and_scores(classroom_rows):
     done = [r for r in classroom_rows if r["completed"] == "1"]
     assert len(done) == 110
     for r in done:
-        for column in tidy.OUTCOMES + ["psm", "attention_pass", "mc_manager_correct", "withdrawal_code"]:
+        for column in tidy.OUTCOMES + ["psm", "attention_pass", "mc_manager_correct", "withdrawal_code",
+                                       "programme_level", "realism", "taught_tbm", "scale_order"]:
             assert r[column] != "", column
-        assert r["mc_manager_correct"] == "1" and r["mc_partner_correct"] == "0"
+        # the bots that chose the appraisal interview (described by neither text) failed the check
+        assert r["mc_manager_correct"] == ("0" if r["mc_manager"] == "appraisal" else "1")
+        assert r["mc_partner_correct"] == "0"
         assert float(r["attractiveness"]) == pytest.approx(sum(int(r[f"attract_{i}"]) for i in range(1, 5)) / 4)
+    assert {r["mc_manager"] for r in done} == {"trust", "control", "appraisal"}
+    assert {r["taught_tbm"] for r in done} == set(texts.choice_labels("en", "taught_tbm"))
+    assert {r["programme_level"] for r in done} == set(texts.choice_labels("en", "programme_level"))
+
+
+def test_every_scale_was_shown_at_every_position_and_the_order_is_recorded(classroom_rows):
+    done = [r for r in classroom_rows if r["completed"] == "1"]
+    orders = [r["scale_order"].split(",") for r in done]
+    assert all(sorted(o) == sorted(texts.OUTCOME_SCALES) for o in orders)
+    # random per student: every scale at every position (a fixed order would fail this)
+    assert {(position, scale) for o in orders for position, scale in enumerate(o)} == {
+        (position, scale) for position in range(4) for scale in texts.OUTCOME_SCALES}
+    assert len({tuple(o) for o in orders}) > 10
+
+
+def test_cryptographic_sessions_export_an_empty_seed(classroom_rows):
+    assert {r["seed"] for r in classroom_rows} == {""}
 
 
 def test_withdrawal_codes_are_unique(classroom_rows):
@@ -82,3 +102,4 @@ def test_demo_config_runs_and_is_marked_demo(tmp_path):
     rows = run_bots(tmp_path, "demo", 8)
     assert len(rows) == 8
     assert {r["site"] for r in rows if r["assigned"] == "1"} == {"oslo"}
+    assert {r["seed"] for r in rows if r["consented"] == "1"} == {"demo"}

@@ -1,5 +1,6 @@
 """The instrument texts: same keys in every language, placeholders intact, no give-aways."""
 
+import collections
 import re
 import string
 
@@ -40,14 +41,67 @@ def test_the_word_trust_never_appears_in_the_manipulated_text(language, word):
     assert word not in manipulated.lower()
 
 
-def test_manager_texts_are_parallel_sentence_for_sentence():
-    # The research team's master text has four sentences per arm; the arms must match
-    # each other and the master in every language.
-    count = lambda text: len(re.findall(r"[.!?](\s|$)", text))
-    master = texts.load("en")["vignette"]["manager"]
+def sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
+
+
+def test_manager_texts_are_five_parallel_sentences_in_every_language():
+    # Instrument 2026.2: five sentences per arm, in the same order (goals, methods,
+    # documentation, planning of the work, follow-up), of comparable length, both
+    # starting with the manager's name, so the arms differ in content and not in form.
     for language in texts.LANGUAGES:
         manager = texts.load(language)["vignette"]["manager"]
-        assert count(manager["trust"]) == count(manager["control"]) == count(master["trust"]), language
+        trust, control = sentences(manager["trust"]), sentences(manager["control"])
+        assert len(trust) == len(control) == 5, language
+        assert trust[0].split(",")[:2] == control[0].split(",")[:2], language  # "Your manager, Anne,"
+        assert trust[4].split()[:3] == control[4].split()[:3], language  # "Anne follows up"
+        for a, b in zip(trust, control):
+            assert 0.5 < len(a) / len(b) < 2, (language, a, b)
+        ratio = len(manager["trust"]) / len(manager["control"])
+        assert 0.85 < ratio < 1.15, (language, ratio)
+
+
+def test_the_partner_arms_differ_only_in_profession_and_education():
+    # Kim's experience is held constant: the second sentence is the same in both arms.
+    for language in texts.LANGUAGES:
+        partner = texts.load(language)["vignette"]["partner"]
+        same, other = sentences(partner["same"]), sentences(partner["other"])
+        assert len(same) == len(other) == 2 and same[1] == other[1], language
+
+
+def test_the_versions_agree_across_languages():
+    metas = [texts.load(language)["meta"] for language in texts.LANGUAGES]
+    assert {m["instrument_version"] for m in metas} == {"2026.2"}
+    assert {m["consent_version"] for m in metas} == {"consent-2026.2"}
+    assert [m["reviewed"] for m in metas if m["language"] != "en"] == [False, False]
+
+
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+def test_the_manager_check_has_a_third_option_that_is_never_correct(language):
+    choices = texts.choice_labels(language, "mc_manager")
+    assert list(choices) == ["trust", "control", "appraisal", "dont_know"]
+    v = texts.load(language)["vignette"]["manager"]
+    # neither text describes it: its key word appears in no manager text
+    assert not any(word in " ".join(v.values()).lower() for word in ("annual", "årlig"))
+    from collab_experiment import assignment
+    assert "appraisal" not in assignment.MANAGERS  # correct = the student's own arm only
+
+
+@pytest.mark.parametrize("language", ["nb", "da"])
+def test_norwegian_and_danish_texts_follow_the_style_rules(language):
+    everything = " ".join(v for v in texts._flatten(texts.load(language)).values() if isinstance(v, str))
+    assert "venligst" not in everything.lower() and "vennligst" not in everything.lower()
+    assert "Hvor enig eller uenig er du" in texts.load(language)["pages"]["outcomes_intro"]
+    assert "Hvor enig eller uenig er du" in texts.load(language)["pages"]["motivation_intro"]
+    assert texts.load(language)["ui"]["error_choose"] in ("Vælg et af svarene.", "Velg ett av svarene.")
+
+
+def test_the_consent_page_no_longer_primes_the_partner_factor_or_promises_skipping():
+    for language, words in [("en", ("across professions", "skip")),
+                            ("nb", ("tverrprofesjonel", "hoppe over")),
+                            ("da", ("tværprofessionel", "springe over"))]:
+        consent = texts.load(language)["consent"]
+        assert not any(w in (consent["purpose"] + consent["voluntary"]).lower() for w in words), language
 
 
 def test_seven_point_labels_match_the_key_terms_table():
@@ -104,6 +158,20 @@ def test_scale_score_is_the_mean_of_answered_items_when_at_least_half_are():
     assert tidy.scale_score([None, None]) is None
 
 
+def test_scale_orders_are_drawn_at_random_and_read_back():
+    import itertools
+    import random
+
+    rng = random.Random(5)
+    seen = collections.Counter(tuple(texts.draw_scale_order(rng)) for _ in range(2400))
+    assert set(seen) == set(itertools.permutations(texts.OUTCOME_SCALES))  # all 24 orders occur
+    assert min(seen.values()) > 50  # each about 100 times: no order is favoured
+    order = ["collaboration", "autonomy", "trust_manager", "attractiveness"]
+    assert texts.parse_scale_order(",".join(order)) == order
+    for broken in (None, "", "collaboration,autonomy", "a,b,c,d"):
+        assert texts.parse_scale_order(broken) == list(texts.OUTCOME_SCALES)
+
+
 def test_presentation_orders_shuffle_within_scales_and_keep_dont_know_last():
     import random
 
@@ -129,3 +197,61 @@ def test_the_bots_only_dry_run_config_is_hidden_from_instructors():
     plain = {k: v for k, v in os.environ.items() if k != "OTREE_DRYRUN"}
     assert "dryrun" not in names(plain)
     assert "dryrun" in names({**plain, "OTREE_DRYRUN": "1"})
+
+
+# ------------------------------------------------ study details and programme names
+
+
+def consent_letter(language: str, env: dict) -> str:
+    """The consent screen and full letter as a student reads them, with the study details
+    a deployment with environment `env` has (rendered as consent/__init__.py does)."""
+    import settings
+
+    study = settings.study_details(env)[language]
+    return "\n".join(v.format(**study) for v in texts.load(language)["consent"].values())
+
+
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+def test_the_consent_letter_holds_no_study_detail_of_another_language(language):
+    import settings
+
+    letter = consent_letter(language, {})
+    own = settings.STUDY_TEXT_DEFAULTS
+    for name, values in own.items():
+        assert values[language] in letter, name
+        for other in texts.LANGUAGES:
+            value = values[other]
+            if other == language or value in values[language]:
+                continue  # the same words in both languages (e.g. "Datatilsynet")
+            assert value not in letter, (language, other, name, value)
+    assert "{" not in letter
+
+
+def test_study_details_are_overridden_per_language_and_shared_ones_once():
+    import settings
+
+    env = {"STUDY_STORAGE_NB": "på OsloMets server", "STUDY_STORAGE": "on our server",
+           "STUDY_CONTACT_EMAIL": "x@example.org", "STUDY_PROJECT_LEADER": "A. Researcher"}
+    study = settings.study_details(env)
+    assert study["nb"]["storage"] == "på OsloMets server"
+    assert study["da"]["storage"] == study["en"]["storage"] == "on our server"
+    assert {study[lang]["contact_email"] for lang in texts.LANGUAGES} == {"x@example.org"}
+    assert {study[lang]["project_leader"] for lang in texts.LANGUAGES} == {"A. Researcher"}
+    assert "på OsloMets server" in consent_letter("nb", env) and "på OsloMets server" not in consent_letter("da", env)
+    assert set(settings.STUDY) == set(texts.LANGUAGES)
+
+
+def test_a_site_shows_its_own_programme_names_with_the_fixed_codes():
+    import settings
+
+    names = settings.programme_names({"PROGRAMME_NAMES_OSLO_NB": "public_admin=Offentlig administrasjon og ledelse"})
+    labels = texts.programme_labels("nb", "oslo", names)
+    assert labels["public_admin"] == "Offentlig administrasjon og ledelse"
+    assert list(labels) == list(texts.choice_labels("nb", "programme"))  # codes unchanged
+    assert labels["nursing"] == texts.choice_labels("nb", "programme")["nursing"]
+    assert texts.programme_labels("da", "oslo", names) == texts.choice_labels("da", "programme")
+    assert texts.programme_labels("nb", "aarhus", names) == texts.choice_labels("nb", "programme")
+    assert texts.programme_labels("nb", None, names) == texts.choice_labels("nb", "programme")
+    assert not texts.programme_name_problems(names)
+    bad = settings.programme_names({"PROGRAMME_NAMES_AARHUS_DA": "economics=Økonomi; nursing="})
+    assert len(texts.programme_name_problems(bad)) == 2
