@@ -11,6 +11,8 @@ from student import Student, parse
 
 ANSWER_SETS = {
     "programme": set(assignment.PROGRAMMES),
+    "programme_level": set(texts.choice_labels("en", "programme_level")),
+    "taught_tbm": set(texts.choice_labels("en", "taught_tbm")),
     "year_of_study": {1, 2, 3, 4},
     "campus": {"oslo", "aarhus", "other"},
     "age_band": set(texts.choice_labels("en", "age_band")),
@@ -20,9 +22,9 @@ ANSWER_SETS = {
     "partner": {"same", "other"},
     "partner_profession": {"nurse", "teacher", "management", "public_admin", "other"},
     "block_position": {1, 2, 3, 4},
-    "mc_manager": {"trust", "control", "dont_know"},
+    "mc_manager": {"trust", "control", "appraisal", "dont_know"},
     "mc_partner": {"same", "other", "dont_know"},
-    **{item: set(range(1, 8)) for item in ("psm_1", "psm_2", "psm_3", "attention",
+    **{item: set(range(1, 8)) for item in ("psm_1", "psm_2", "psm_3", "attention", "realism",
                                           *[i for items in texts.OUTCOME_SCALES.values() for i in items])},
 }
 
@@ -36,7 +38,8 @@ junk = st.one_of(
 # fields a student could try to set that no page offers
 smuggled = st.dictionaries(
     st.sampled_from(["manager", "partner", "block", "block_position", "stratum", "completed", "withdrawn",
-                     "assignment_probability", "withdrawal_code", "attention_pass", "mc_manager_correct"]),
+                     "assignment_probability", "withdrawal_code", "attention_pass", "mc_manager_correct",
+                     "scale_order", "item_order"]),
     junk, max_size=4)
 
 
@@ -56,15 +59,19 @@ def shared_server(tmp_path_factory):
 def test_generated_values_never_cause_a_server_error(shared_server, data):
     s = Student(shared_server.session["session_wide_url"], programme="management",
                 seed=data.draw(st.integers(0, 10**6))).open()
-    stop_at = data.draw(st.integers(0, 11), label="pages answered before tampering")
+    stop_at = data.draw(st.integers(0, 12), label="pages answered before tampering")
     for _ in range(stop_at):
         if s.page == "Finished":
             break
         s.answer_page()
     if s.page == "Finished":
         return
-    fields = list(parse(s.response.text).radios) or ["consented", "age_confirmed"]
-    payload = {f: data.draw(junk, label=f) for f in data.draw(st.lists(st.sampled_from(fields), unique=True))}
+    fields = sorted(parse(s.response.text).radios) or ["age_confirmed", "consented"]
+    # Which fields to tamper with, drawn as positions: the page's fields depend on the
+    # student's random scale and item orders, and hypothesis needs the same kind of draws
+    # whatever page it lands on.
+    picks = data.draw(st.lists(st.integers(0, 4), unique=True, max_size=5), label="fields")
+    payload = {fields[i % len(fields)]: data.draw(junk, label=fields[i % len(fields)]) for i in picks}
     payload.update(data.draw(smuggled, label="smuggled"))
     payload = {k: v for k, v in payload.items() if v is not None}
     r = s.post(payload)
@@ -87,6 +94,7 @@ def test_everything_stored_stays_inside_its_answer_set(shared_server):
                 assert r[field] in allowed, (field, r[field])
         if r["manager"]:
             assert r["stratum"] == r["programme"] and r["assignment_probability"] == 0.25
+            assert sorted(r["scale_order"].split(",")) == sorted(texts.OUTCOME_SCALES)
 
 
 def test_a_megabyte_in_a_field_is_refused_cleanly(shared_server):
@@ -109,6 +117,6 @@ def test_made_up_codes_and_other_participants_urls_get_a_clear_answer(shared_ser
     # a student who opens another page of their own out of order is sent back to theirs
     s = Student(shared_server.session["session_wide_url"], programme="nursing").open()
     s.answer_page()
-    ahead = s.url.replace("/AboutYou/2", "/Debrief/11")
+    ahead = s.url.replace("/AboutYou/2", "/Debrief/12")
     r = s.http.get(ahead, timeout=30)
     assert r.url.endswith("/AboutYou/2")

@@ -22,9 +22,12 @@ from student import Student
 
 pytestmark = pytest.mark.slow
 
+# The four scale pages are positions (Scale1..Scale4); which scale each shows is the
+# student's random `scale_order`, so these tests walk whatever order they are given.
+SCALE_PAGES = ["Scale1", "Scale2", "Scale3", "Scale4"]
 PATH = [
-    "Consent", "AboutYou", "Motivation", "Programme", "Vignette", "Attractiveness",
-    "TrustManager", "Collaboration", "Autonomy", "Checks", "Debrief", "Finished",
+    "Consent", "AboutYou", "Motivation", "Programme", "Vignette", *SCALE_PAGES,
+    "Checks", "LastQuestions", "Debrief", "Finished",
 ]
 # Expected while the network is down, and nowhere else.
 NETWORK_NOISE = (
@@ -64,6 +67,7 @@ class Visit:
         self.context = phone(browser, *size, **context)
         self.errors: list[str] = []
         self.posts: list[tuple[str, str]] = []  # (path, outcome)
+        self.titles: dict[str, str] = {}  # page name -> its h1, as seen
         self.page = self.open_page()
         self.tapper = Tapper(self.page, programme=programme, seed=seed,
                              script=context.get("java_script_enabled", True))
@@ -94,6 +98,7 @@ class Visit:
         name = page_name(self.page.url)
         while True:
             seen.append(name)
+            self.titles[name] = self.page.locator("h1").inner_text()
             screenshot(self.page, f"{label}-{len(seen):02d}-{name}")
             if check:
                 problems = check_page(self.page, self.language) + orientation_problems(self.page, self.language, name)
@@ -109,6 +114,12 @@ class Visit:
         row = self.stored()
         wrong = {k: (v, row[k]) for k, v in self.tapper.answers.items() if str(row[k]) != str(v)}
         assert not wrong, wrong
+
+    def scale_order(self) -> list[str]:
+        return self.stored()["scale_order"].split(",")
+
+    def items_on_page(self) -> int:
+        return self.page.locator("fieldset.item").count()
 
     def posts_to(self, name: str, outcome: str = "ok") -> int:
         return sum(1 for p, o in self.posts if page_name(p) == name and o == outcome)
@@ -173,6 +184,11 @@ def test_whole_survey_by_tapping_in_each_language(browser, server, language, siz
         seen = v.walk(f"survey-{language}-{size[0]}x{size[1]}")
         assert seen == PATH
         assert not v.errors
+        # each scale page showed the scale the student's recorded order puts there
+        t = texts.load(language)
+        order = v.scale_order()
+        assert sorted(order) == sorted(texts.OUTCOME_SCALES)
+        assert [v.titles[name] for name in SCALE_PAGES] == [t["pages"][scale] for scale in order]
         # one request per page, each scale included (the stepper sends it whole)
         assert all(v.posts_to(name) == 1 for name in PATH[1:-1]), v.posts
         v.assert_answers_stored()
@@ -210,31 +226,32 @@ def test_network_cut_in_the_middle_of_a_scale_loses_and_repeats_nothing(browser,
     v = Visit(browser, server, "nb", seed=11)
     try:
         v.start()
-        to_page(v, "Attractiveness")
+        to_page(v, "Scale1")
+        scale, n = v.scale_order()[0], v.items_on_page()
         v.tapper.choose(scale_item(v, 0))
         v.tapper.choose(scale_item(v, 1))
         path = v.path
         v.context.set_offline(True)
-        v.tapper.choose(scale_item(v, 2))
-        v.tapper.choose(scale_item(v, 3))
+        for i in range(2, n):
+            v.tapper.choose(scale_item(v, i))
         v.tapper.next()
         v.page.wait_for_function("() => document.getElementById('net-status').textContent !== ''")
         assert v.status() == texts.load("nb")["ui"]["offline"]
-        screenshot(v.page, "offline-nb-390x844-Attractiveness")
+        screenshot(v.page, "offline-nb-390x844-Scale1")
         assert not check_page(v.page, "nb")  # the message too: contrast, no overflow
         saved = v.page.evaluate("(k) => JSON.parse(localStorage.getItem(k))", "survey:" + path)
-        assert saved["pending"] and all(k in saved["answers"] for k in texts.OUTCOME_SCALES["attractiveness"])
+        assert saved["pending"] and all(k in saved["answers"] for k in texts.OUTCOME_SCALES[scale])
         v.tapper.next()  # impatient taps while offline
         v.tapper.next()
         v.page.wait_for_timeout(2500)  # retries and the websocket's reconnects fail meanwhile
         assert v.path == path
-        assert v.page.locator("input:checked").count() == 4
+        assert v.page.locator("input:checked").count() == n
         v.context.set_offline(False)  # the browser's "online" event sends at once
-        assert v.tapper.leave(path) == "TrustManager"
+        assert v.tapper.leave(path) == "Scale2"
         assert v.status() == ""
         assert v.page.evaluate("(k) => localStorage.getItem(k)", "survey:" + path) is None
         assert v.walk("offline-nb-390x844", check=False)[-1] == "Finished"
-        assert v.posts_to("Attractiveness", "ok") == 1  # only one request reached the server
+        assert v.posts_to("Scale1", "ok") == 1  # only one request reached the server
         v.assert_answers_stored()
         assert not [e for e in v.errors if not any(n in e for n in NETWORK_NOISE)]
     finally:
@@ -289,40 +306,42 @@ def test_reload_and_reopening_the_link_bring_back_the_page_and_unsent_answers(br
     v = Visit(browser, server, "da", seed=5)
     try:
         v.start()
-        to_page(v, "Attractiveness")
+        to_page(v, "Scale1")
+        n = v.items_on_page()
         v.tapper.choose(scale_item(v, 0))
         v.tapper.choose(scale_item(v, 1))
         scale_item(v, 2)
         v.page.reload()
         wait_ready(v.page)
         item_of = texts.load("da")["ui"]["item_of"]
-        assert v.page.locator(".item-count").inner_text() == item_of.format(item=3, total=4)
+        assert v.page.locator(".item-count").inner_text() == item_of.format(item=3, total=n)
         assert v.page.locator("input:checked").count() == 2
-        screenshot(v.page, "reload-da-390x844-Attractiveness-restored")
-        assert v.tapper.answer_page() == "TrustManager"
+        screenshot(v.page, "reload-da-390x844-Scale1-restored")
+        assert v.tapper.answer_page() == "Scale2"
 
         # a send that fails, then a reload: the answers come back and are sent by themselves
         path = v.path
-        v.page.route("**/TrustManager/*", lambda r: r.abort("failed") if r.request.method == "POST" else r.continue_())
+        v.page.route("**/Scale2/*", lambda r: r.abort("failed") if r.request.method == "POST" else r.continue_())
         v.tapper.answer_items()
         v.tapper.next()
         v.page.wait_for_function("() => document.getElementById('net-status').textContent !== ''")
         assert v.status() == texts.load("da")["ui"]["offline"]
-        v.page.unroute("**/TrustManager/*")
+        v.page.unroute("**/Scale2/*")
         v.page.reload()
-        assert v.tapper.leave(path) == "Collaboration"
+        assert v.tapper.leave(path) == "Scale3"
+        n3 = v.items_on_page()
 
         # reopening the link in the same browser: the current page, with its answers
         v.tapper.choose(scale_item(v, 0))
         v.page.close()
         v.page = v.tapper.page = v.open_page()
         v.page.goto(v.session["session_wide_url"])
-        assert wait_ready(v.page) == "Collaboration"
+        assert wait_ready(v.page) == "Scale3"
         assert v.page.locator("input:checked").count() == 1
-        assert v.page.locator(".item-count").inner_text() == item_of.format(item=2, total=5)
+        assert v.page.locator(".item-count").inner_text() == item_of.format(item=2, total=n3)
         assert v.walk("reload-da-390x844", check=False)[-1] == "Finished"
         v.assert_answers_stored()
-        assert all(v.posts_to(name) == 1 for name in PATH[1:-1] if name != "TrustManager")
+        assert all(v.posts_to(name) == 1 for name in PATH[1:-1] if name != "Scale2")
         assert not [e for e in v.errors if not any(n in e for n in NETWORK_NOISE)]
     finally:
         v.close()
@@ -333,7 +352,7 @@ def test_a_server_restart_mid_page_keeps_the_student_on_the_page_and_the_answers
     v = Visit(browser, srv, "en", seed=9)
     try:
         v.start()
-        to_page(v, "Autonomy")
+        to_page(v, "Scale4")
         path = v.path
         sockets = []
         v.page.on("websocket", lambda ws: sockets.append(ws))
@@ -367,7 +386,7 @@ def test_a_server_restart_mid_page_keeps_the_student_on_the_page_and_the_answers
         assert v.tapper.leave(path) == "Checks"
         assert v.walk("restart-en-390x844", check=False)[-1] == "Finished"
         v.assert_answers_stored()
-        assert v.posts_to("Autonomy", "ok") == 1
+        assert v.posts_to("Scale4", "ok") == 1
     finally:
         v.close()
         srv.stop()
@@ -416,7 +435,7 @@ def test_double_tap_sends_the_page_once(browser, server):
         to_page(v, "Vignette")
         path = v.path
         v.page.evaluate("() => { const b = document.querySelector('button.next'); b.click(); b.click(); b.click(); }")
-        assert v.tapper.leave(path) == "Attractiveness"
+        assert v.tapper.leave(path) == "Scale1"
         assert v.posts_to("Vignette") == 1
         assert not v.errors
     finally:
@@ -549,17 +568,18 @@ def test_a_scale_moves_on_by_itself_goes_back_and_sends_the_last_choice(browser,
     v = Visit(browser, server, "en", seed=12)
     try:
         v.start()
-        to_page(v, "Attractiveness")
+        to_page(v, "Scale1")
+        n = v.items_on_page()
         item_of = texts.load("en")["ui"]["item_of"]
         counter = v.page.locator(".item-count")
         first = scale_item(v, 0)
         first.locator("label").nth(1).tap()  # "Disagree"
         scale_item(v, 1)  # moved on by itself
-        assert counter.inner_text() == item_of.format(item=2, total=4)
+        assert counter.inner_text() == item_of.format(item=2, total=n)
         assert not first.is_visible()
         v.page.locator("button.back-item").tap()
         first.wait_for(state="visible")
-        assert counter.inner_text() == item_of.format(item=1, total=4)
+        assert counter.inner_text() == item_of.format(item=1, total=n)
         assert first.locator("input").nth(1).is_checked()
         first.locator("label").nth(5).tap()  # changed to "Agree"
         scale_item(v, 1)
@@ -568,8 +588,8 @@ def test_a_scale_moves_on_by_itself_goes_back_and_sends_the_last_choice(browser,
         path = v.path
         v.tapper.answer_items()
         v.tapper.next()
-        assert v.tapper.leave(path) == "TrustManager"
-        assert v.posts_to("Attractiveness") == 1
+        assert v.tapper.leave(path) == "Scale2"
+        assert v.posts_to("Scale1") == 1
         v.assert_answers_stored()
         assert v.stored()[name] == 6
         assert not v.errors
@@ -581,7 +601,8 @@ def test_keyboard_users_can_look_through_the_options_before_moving_on(browser, s
     v = Visit(browser, server, "en", seed=13)
     try:
         v.start()
-        to_page(v, "Attractiveness")
+        to_page(v, "Scale1")
+        n = v.items_on_page()
         counter = v.page.locator(".item-count")
         item_of = texts.load("en")["ui"]["item_of"]
         first = scale_item(v, 0)
@@ -591,13 +612,13 @@ def test_keyboard_users_can_look_through_the_options_before_moving_on(browser, s
         for _ in range(3):
             v.page.keyboard.press("ArrowDown")
         v.page.wait_for_timeout(700)  # longer than the tap's pause before moving on
-        assert counter.inner_text() == item_of.format(item=1, total=4)  # still here
+        assert counter.inner_text() == item_of.format(item=1, total=n)  # still here
         assert first.locator("input").nth(3).is_checked()
         v.page.locator("button.next").focus()
         v.page.keyboard.press("Enter")
         scale_item(v, 1)
-        assert counter.inner_text() == item_of.format(item=2, total=4)
-        assert v.posts_to("Attractiveness") == 0  # moving between items sends nothing
+        assert counter.inner_text() == item_of.format(item=2, total=n)
+        assert v.posts_to("Scale1") == 0  # moving between items sends nothing
         assert not v.errors
     finally:
         v.close()

@@ -174,7 +174,8 @@ def test_double_submit_and_reload_never_assign_twice(server):
 
 @pytest.mark.parametrize("payload", [
     {"programme": "x" * 100_000},
-    {"programme": "nursing", "manager": "trust", "partner": "same", "block": "99"},
+    {"programme": "nursing", "programme_level": "bachelor", "manager": "trust", "partner": "same", "block": "99",
+     "scale_order": "autonomy,autonomy,autonomy,autonomy"},
     {"programme": ""},
 ])
 def test_tampered_programme_posts_get_a_clear_page_and_store_nothing_wrong(server, payload):
@@ -188,6 +189,7 @@ def test_tampered_programme_posts_get_a_clear_page_and_store_nothing_wrong(serve
         # the extra fields were ignored: assignment came from the algorithm
         [row] = [r for r in rows if r["manager"]]
         assert row["block"] == 1 and row["assignment_version"] == assignment.ASSIGNMENT_VERSION
+        assert sorted(row["scale_order"].split(",")) == sorted(texts.OUTCOME_SCALES)
     else:
         assert s.page == "Programme" and texts.load("en")["ui"]["error_choose"] in r.text
         assert all(row["manager"] is None for row in rows)
@@ -212,5 +214,42 @@ def test_a_server_error_shows_no_traceback_to_the_student(project):
         assert "Traceback" not in r.text and "ZeroDivisionError" not in r.text and "1 / 0" not in r.text
         assert "reload the page" in r.text and 'lang="da"' in r.text
         assert "ZeroDivisionError" in srv.log()  # the operator still finds it in the log
+    finally:
+        srv.stop()
+
+
+def test_site_programme_names_and_study_details_in_the_students_language(project):
+    """A deployment's own programme names for its site, and its study details per language."""
+    import settings
+    from conftest import Server
+
+    srv = Server(project, env={
+        "PROGRAMME_NAMES_OSLO_EN": "public_admin=Public Administration and Leadership",
+        "STUDY_STORAGE_DA": "på Aarhus Universitets server",
+    }).start()
+    try:
+        session = srv.create_session("classroom", 4, language="da")
+        for language in texts.LANGUAGES:
+            s = Student(session["session_wide_url"]).open()
+            if language != "da":
+                s.switch_language(language)
+            letter = s.response.text
+            own = settings.STUDY_TEXT_DEFAULTS
+            for name, values in own.items():
+                for other, value in values.items():
+                    if other != language and value not in values[language]:
+                        assert value not in letter, (language, name, value)
+            assert ("på Aarhus Universitets server" in letter) == (language == "da")
+        s = Student(session["session_wide_url"], programme="public_admin").open()
+        s.switch_language("en")
+        s.answer_page()  # consent
+        s.answer_page({"campus": "oslo"})
+        s.walk(until="Programme")
+        assert "Public Administration and Leadership" in s.response.text
+        assert texts.load("en")["questions"]["programme_level"]["label"] in s.response.text
+        s.walk()
+        assert s.page == "Finished"
+        [row] = [r for r in table(srv, "collab_experiment_player") if r["completed"]]
+        assert row["programme"] == "public_admin" and row["site"] == "oslo"
     finally:
         srv.stop()
