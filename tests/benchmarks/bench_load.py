@@ -49,7 +49,7 @@ ERROR_SAMPLES: list[str] = []  # the first errors, printed to explain a count
 
 
 # --- the stock baseline: one app, same number of form pages, oTree's own templates ---
-STOCK_PAGES = 11  # as many submissions as our survey: consent … debrief
+STOCK_PAGES = 12  # as many submissions as our survey: consent … debrief (instrument 2026.2)
 
 
 def write_stock_project(folder: pathlib.Path) -> None:
