@@ -1,7 +1,7 @@
 """The vignette experiment: background → assignment → vignette → outcomes → checks → debrief.
 
 Thin oTree edge: texts come from `texts.py`, assignment from `assignment.py`, the export
-row from `tidy.py`. Field names are the data contract's (DESIGN.md).
+row from `tidy.py`. Field names, codes and scales are the vocabulary's (`analysis.contract`).
 """
 
 import json
@@ -11,6 +11,7 @@ import time
 from otree.api import BaseConstants, BaseGroup, BasePlayer, BaseSubsession, models
 
 import settings
+from analysis import contract
 from . import assignment, dashboard, instructor, privacy, security, texts, tidy, withdrawal
 from .survey_page import SurveyPage, language_of, read_var, stamp_once
 
@@ -36,11 +37,11 @@ class Group(BaseGroup):
 
 
 def _likert():
-    return models.IntegerField(choices=list(texts.LIKERT))
+    return models.IntegerField(choices=list(contract.LIKERT))
 
 
 def _choice(field, **kwargs):
-    return models.StringField(choices=list(texts.choice_labels(texts.MASTER, field)), **kwargs)
+    return models.StringField(choices=list(contract.ANSWER_CODES[field]), **kwargs)
 
 
 class Player(BasePlayer):
@@ -55,7 +56,7 @@ class Player(BasePlayer):
 
     # background (before treatment)
     programme = _choice("programme")
-    year_of_study = models.IntegerField(choices=[1, 2, 3, 4])
+    year_of_study = models.IntegerField(choices=list(contract.ANSWER_CODES["year_of_study"]))
     campus = _choice("campus")
     age_band = _choice("age_band")
     gender = _choice("gender", blank=True)
@@ -219,7 +220,7 @@ class AboutYou(_AfterConsent):
 
 class Motivation(_AfterConsent):
     form_model = "player"
-    form_fields = list(texts.MOTIVATION_ITEMS)
+    form_fields = list(contract.MOTIVATION_ITEMS)
     title_key = "motivation"
     intro_key = "motivation_intro"
     stepper = True
@@ -228,7 +229,7 @@ class Motivation(_AfterConsent):
     def before_next_page(player, timeout_happened):
         attention = player.field_maybe_none("attention")
         if attention is not None:
-            player.attention_pass = attention == texts.ATTENTION_PASS_VALUE
+            player.attention_pass = attention == contract.ATTENTION_PASS_VALUE
 
 
 class Programme(_AfterConsent):
@@ -275,7 +276,7 @@ class _Scale(_AfterAssignment):
 
     @classmethod
     def _fields(cls, player):
-        return _orders(player).get(cls.scale) or list(texts.OUTCOME_SCALES[cls.scale])
+        return _orders(player).get(cls.scale) or list(contract.SCALES[cls.scale])
 
 
 def _scale_page(name, scale):
@@ -345,7 +346,7 @@ page_sequence = [
 
 def custom_export(players):
     """The tidy table of the data contract, one row per participant who opened a link."""
-    yield tidy.EXPORT_COLUMNS
+    yield contract.EXPORT_COLUMNS
     for player in players:
         participant = player.participant
         if not participant.visited:
@@ -370,10 +371,10 @@ def custom_export(players):
                 language=session.config.get("language"),
             ),
         )
-        yield [row[c] for c in tidy.EXPORT_COLUMNS]
+        yield [row[c] for c in contract.EXPORT_COLUMNS]
 
 
 _PLAYER_EXPORT_FIELDS = [
-    name for name in tidy.EXPORT_COLUMNS
+    name for name in contract.EXPORT_COLUMNS
     if hasattr(Player, name)
 ]

@@ -12,6 +12,8 @@ import random
 from otree.api import Bot, Submission, SubmissionMustFail, expect
 from otree.database import db
 
+from analysis import contract
+
 from . import (
     AboutYou, Attractiveness, Autonomy, Checks, Collaboration, Debrief, Motivation,
     Programme, TrustManager, Vignette, assignment, texts,
@@ -78,8 +80,8 @@ class PlayerBot(Bot):
 
         # Assigned exactly once, with its audit trail.
         p = fresh(self)
-        expect(p.manager, "in", assignment.MANAGERS)
-        expect(p.partner, "in", assignment.PARTNERS)
+        expect(p.manager, "in", contract.FACTORS["manager"])
+        expect(p.partner, "in", contract.FACTORS["partner"])
         expect(p.stratum, case["programme"])
         expect(p.block_position, "in", [1, 2, 3, 4])
         expect(p.assignment_probability, 0.25)
@@ -93,11 +95,11 @@ class PlayerBot(Bot):
         orders = {}
         for page in (Attractiveness, TrustManager, Collaboration, Autonomy):
             items = page.get_form_fields(fresh(self))
-            expect(sorted(items), sorted(texts.OUTCOME_SCALES[page.scale]))
+            expect(sorted(items), sorted(contract.SCALES[page.scale]))
             orders[page.scale] = items
             yield page, {item: answer for item in items}
         p = fresh(self)
-        expect([getattr(p, item) for item in texts.OUTCOME_SCALES["collaboration"]], [answer] * 5)
+        expect([getattr(p, item) for item in contract.SCALES["collaboration"]], [answer] * 5)
         expect(p.item_order, "!=", "")
 
         yield SubmissionMustFail(Checks, dict(mc_manager=p.manager))  # second check missing
@@ -154,7 +156,7 @@ def dryrun_round(bot):
         expect(bot.player.field_maybe_none("manager"), None)
         return
     rng = dryrun_rng(config, pid, "answers")
-    choices = lambda field: list(texts.choice_labels(texts.MASTER, field))  # noqa: E731
+    choices = lambda field: list(contract.ANSWER_CODES[field])  # noqa: E731
     about = dict(year_of_study=rng.randint(1, 4), campus=rng.choice(choices("campus")),
                  age_band=rng.choices(choices("age_band"), weights=(35, 30, 15, 12, 8))[0],
                  gender=rng.choices(choices("gender"), weights=(60, 30, 3, 7))[0],
@@ -162,7 +164,7 @@ def dryrun_round(bot):
     # check_html=False: the coverage bots check the pages; these only feed the analysis.
     yield Submission(AboutYou, {f: about[f] for f in AboutYou.get_form_fields(bot.player)}, check_html=False)
     psm = rng.gauss(0, 0.9)
-    attention = texts.ATTENTION_PASS_VALUE if rng.random() < 0.9 else rng.randint(1, 7)
+    attention = contract.ATTENTION_PASS_VALUE if rng.random() < 0.9 else rng.randint(1, 7)
     yield Submission(Motivation, dict(psm_1=_likert(rng, 5 + psm), psm_2=_likert(rng, 4.5 + psm),
                                       attention=attention, psm_3=_likert(rng, 5 + psm)), check_html=False)
     programme = rng.choices(assignment.PROGRAMMES, weights=DRYRUN_PROGRAMME_SHARES)[0]
@@ -170,7 +172,7 @@ def dryrun_round(bot):
 
     p = fresh(bot)  # the assigned cell and item order, as stored by the real assignment (read once)
     manager, partner = p.manager, p.partner
-    expect(manager, "in", assignment.MANAGERS)
+    expect(manager, "in", contract.FACTORS["manager"])
     yield Submission(Vignette, check_html=False)
     person = rng.gauss(0, 0.6) + 0.3 * psm
     for page in (Attractiveness, TrustManager, Collaboration, Autonomy):

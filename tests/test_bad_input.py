@@ -6,24 +6,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collab_experiment import assignment, texts
+from analysis import contract
 from student import Student, parse
 
+# What may be stored after any attack: the vocabulary's answer codes, nothing else.
 ANSWER_SETS = {
-    "programme": set(assignment.PROGRAMMES),
-    "year_of_study": {1, 2, 3, 4},
-    "campus": {"oslo", "aarhus", "other"},
-    "age_band": set(texts.choice_labels("en", "age_band")),
-    "gender": set(texts.choice_labels("en", "gender")) | {None},
-    "municipal_experience": set(texts.choice_labels("en", "municipal_experience")),
-    "manager": {"trust", "control"},
-    "partner": {"same", "other"},
-    "partner_profession": {"nurse", "teacher", "management", "public_admin", "other"},
+    **{field: set(codes) for field, codes in contract.ANSWER_CODES.items()},
+    "gender": set(contract.ANSWER_CODES["gender"]) | {None},
+    "partner_profession": set(contract.CATEGORIES["partner_profession"]),
     "block_position": {1, 2, 3, 4},
-    "mc_manager": {"trust", "control", "dont_know"},
-    "mc_partner": {"same", "other", "dont_know"},
-    **{item: set(range(1, 8)) for item in ("psm_1", "psm_2", "psm_3", "attention",
-                                          *[i for items in texts.OUTCOME_SCALES.values() for i in items])},
+    **{item: set(contract.LIKERT) for item in contract.LIKERT_ITEMS},
 }
 
 junk = st.one_of(

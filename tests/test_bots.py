@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from collab_experiment import assignment, texts, tidy
+from analysis import contract
+from collab_experiment import assignment, texts
 from conftest import copy_project
 
 LANGUAGES = set(texts.LANGUAGES)
@@ -34,7 +35,7 @@ def classroom_rows(tmp_path_factory):
 
 
 def test_custom_export_has_the_contract_columns_in_order(classroom_rows):
-    assert list(classroom_rows[0])[: len(tidy.CONTRACT_COLUMNS)] == tidy.CONTRACT_COLUMNS
+    assert list(classroom_rows[0])[: len(contract.TIDY_COLUMNS)] == list(contract.TIDY_COLUMNS)
 
 
 def test_bots_cover_every_programme_cell_and_language(classroom_rows):
@@ -67,7 +68,7 @@ def test_completed_rows_have_every_answer_and_scores(classroom_rows):
     done = [r for r in classroom_rows if r["completed"] == "1"]
     assert len(done) == 110
     for r in done:
-        for column in tidy.OUTCOMES + ["psm", "attention_pass", "mc_manager_correct", "withdrawal_code"]:
+        for column in [*contract.OUTCOMES, "autonomy", "psm", "attention_pass", "mc_manager_correct", "withdrawal_code"]:
             assert r[column] != "", column
         assert r["mc_manager_correct"] == "1" and r["mc_partner_correct"] == "0"
         assert float(r["attractiveness"]) == pytest.approx(sum(int(r[f"attract_{i}"]) for i in range(1, 5)) / 4)

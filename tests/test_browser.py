@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from analysis import contract
 from browser import (
     Tapper, Weigher, check_page, chromium_path, launch, page_name, participant_code, phone,
     player_of, rows, screenshot, wait_ready,
@@ -223,7 +224,7 @@ def test_network_cut_in_the_middle_of_a_scale_loses_and_repeats_nothing(browser,
         screenshot(v.page, "offline-nb-390x844-Attractiveness")
         assert not check_page(v.page, "nb")  # the message too: contrast, no overflow
         saved = v.page.evaluate("(k) => JSON.parse(localStorage.getItem(k))", "survey:" + path)
-        assert saved["pending"] and all(k in saved["answers"] for k in texts.OUTCOME_SCALES["attractiveness"])
+        assert saved["pending"] and all(k in saved["answers"] for k in contract.SCALES["attractiveness"])
         v.tapper.next()  # impatient taps while offline
         v.tapper.next()
         v.page.wait_for_timeout(2500)  # retries and the websocket's reconnects fail meanwhile
