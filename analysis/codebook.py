@@ -12,36 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .contract import (AGREE7, BOOL_COLUMNS, CATEGORIES, FLOAT_COLUMNS, INT_COLUMNS, SCALES,
+from . import contract
+from .contract import (COLUMN_LABELS as LABELS, min_answered, AGREE7, BOOL_COLUMNS, CATEGORIES, FLOAT_COLUMNS, INT_COLUMNS, SCALES,
                        TIDY_COLUMNS, YEAR_LABELS)
 
-LANGUAGES = ("en", "nb", "da")
+#: The codebook shows the master (English) first.
+LANGUAGES = ("en", *(lang for lang in contract.LANGUAGES if lang != "en"))
 INSTRUMENT_DIR = Path(__file__).resolve().parent.parent / "collab_experiment" / "instrument"
 
-LABELS: dict[str, str] = {
-    "participant_code": "oTree participant code", "session_code": "oTree session code (class)",
-    "site": "Site", "language": "Language of the survey", "instrument_version": "Instrument version",
-    "consented": "Consented to take part", "assigned": "Assigned to an arm",
-    "completed": "Completed the survey", "withdrawn": "Withdrew with the debrief code",
-    "last_page": "Last page reached", "timed_out_pages": "Pages advanced by the admin (timeout)",
-    "programme": "Study programme (stratum)", "manager": "Manager arm (factor 1)",
-    "partner": "Partner arm (factor 2)", "partner_profession": "Partner's profession in vignette",
-    "stratum": "Randomisation stratum (programme)", "block": "Permuted block within stratum",
-    "block_position": "Position within block", "assignment_probability": "Probability of the cell",
-    "assigned_at": "Time of assignment (UTC)", "assignment_version": "Assignment algorithm version",
-    "year_of_study": "Year of study", "age_band": "Age band", "gender": "Gender (optional)",
-    "municipal_experience": "Paid work in a municipality",
-    "psm": "Public service motivation (mean of psm_1-3)",
-    "attention_pass": "Passed the attention check (answered 3)",
-    "attractiveness": "Workplace attractiveness (mean of attract_1-4)",
-    "trust_manager": "Anticipated trust in the manager (mean of trust_1-4)",
-    "collaboration": "Willingness to collaborate (mean of collab_1-5)",
-    "autonomy": "Anticipated autonomy (mean of autonomy_1-3)",
-    "mc_manager": "Manipulation check: manager", "mc_partner": "Manipulation check: partner",
-    "mc_manager_correct": "Manager check answered correctly",
-    "mc_partner_correct": "Partner check answered correctly",
-    "seconds_vignette": "Seconds on the vignette page", "seconds_total": "Seconds in the survey",
-}
 YESNO = {0: "No", 1: "Yes"}
 
 
@@ -105,10 +83,10 @@ def build_codebook(tidy: pd.DataFrame | None = None, instrument: dict | None = N
         row = dict(variable=col, label=LABELS.get(col, _item_label(col)), type=_type(col),
                    allowed_values="; ".join(str(k) for k in vl) if vl else "",
                    value_labels="; ".join(f"{k} = {v}" for k, v in vl.items()))
-        if col in ("psm", "attractiveness", "trust_manager", "collaboration", "autonomy"):
+        if col in SCALES:
             k = len(SCALES[col])
             row["allowed_values"] = "1-7"
-            row["value_labels"] = (f"mean of answered items if at least {-(-k // 2)} of {k} "
+            row["value_labels"] = (f"mean of answered items if at least {min_answered(k)} of {k} "
                                    "answered, else missing")
         for lang in LANGUAGES:
             q = instrument.get(lang, {}).get("questions", {}).get(col, {})

@@ -25,7 +25,7 @@ import pandas as pd
 from .errors import AnalysisInputError
 
 REPO = Path(__file__).resolve().parents[1]
-PROJECT_PARTS = ("settings.py", "consent", "collab_experiment", "_static", "_templates", "requirements.txt")
+PROJECT_PARTS = ("settings.py", "consent", "collab_experiment", "analysis", "_static", "_templates", "requirements.txt")
 CONFIG = "dryrun"
 #: The injected effects and the confirmatory rows they should show up in.
 TARGETS = (("attractiveness", "manager", "dgp_effect_manager"),

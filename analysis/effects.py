@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import estimators as est
-from .contract import EFFECT_PROGRAMMES, FACTORS, INTERACTION, OUTCOME_SCALES
+from .contract import EFFECT_PROGRAMMES, FACTORS, INTERACTION, EFFECT_OUTCOMES
 from .inference import benjamini_hochberg, difference_coefficients, holm, randomisation_test, tost
 from .plan import Plan
 
@@ -32,7 +32,7 @@ def _check_outcomes(s: pd.DataFrame) -> pd.DataFrame:
 
 def _needed(plan: Plan) -> set[str]:
     return {"programme", "manager", "partner", "session_code", "stratum", "block",
-            *OUTCOME_SCALES, *plan.numeric_covariates, *plan.categorical_covariates,
+            *EFFECT_OUTCOMES, *plan.numeric_covariates, *plan.categorical_covariates,
             *(c for c, _, _ in CHECK_OUTCOMES), *plan.sensitivity_exclusions}
 
 
@@ -40,7 +40,7 @@ def _sample(tidy: pd.DataFrame, plan: Plan | None = None) -> pd.DataFrame:
     """The analysis sample, narrowed to the columns estimation uses (faster subsetting)."""
     s = _check_outcomes(est.analysis_sample(tidy))
     needed = _needed(plan) if plan is not None else {
-        "programme", "manager", "partner", "session_code", "stratum", "block", *OUTCOME_SCALES}
+        "programme", "manager", "partner", "session_code", "stratum", "block", *EFFECT_OUTCOMES}
     return s[[c for c in s.columns if c in needed]]
 
 
@@ -55,7 +55,7 @@ def estimate_effects(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     s = _sample(tidy, plan)
     a = plan.alpha
     frames = []
-    for outcome in OUTCOME_SCALES:
+    for outcome in EFFECT_OUTCOMES:
         for factor in FACTORS:
             frames.append(est.difference_in_means(s, outcome, factor, alpha=a))
             frames.append(est.lin(s, outcome, factor, plan.numeric_covariates,
@@ -71,7 +71,7 @@ def estimate_effects(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     conf = np.array([plan.is_confirmatory(o, f) and e == "block_weighted" and p == "pooled"
                      for o, f, e, p in zip(eff.outcome, eff.factor, eff.estimator, eff.programme)])
     expl = (~conf & eff["estimator"].isin(plan.exploratory_estimators).to_numpy()
-            & eff["outcome"].isin(OUTCOME_SCALES).to_numpy())
+            & eff["outcome"].isin(EFFECT_OUTCOMES).to_numpy())
     eff.loc[conf, "p_adjusted"] = holm(eff.loc[conf, "p_value"].to_numpy())
     eff.loc[conf, "adjustment"] = "holm"
     eff.loc[expl, "p_adjusted"] = benjamini_hochberg(eff.loc[expl, "p_value"].to_numpy())
@@ -82,14 +82,14 @@ def estimate_effects(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 def heterogeneity_table(tidy: pd.DataFrame) -> pd.DataFrame:
     """Treatment x programme Wald tests (HC2) for every outcome and factor."""
     s = _sample(tidy)
-    return pd.DataFrame([est.heterogeneity(s, o, f) for o in OUTCOME_SCALES
+    return pd.DataFrame([est.heterogeneity(s, o, f) for o in EFFECT_OUTCOMES
                          for f in (*FACTORS, INTERACTION)])
 
 
 def equivalence_table(effects: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """TOST against the plan's smallest effect of interest, for every outcome-scale row."""
     rows = []
-    for r in effects[effects["outcome"].isin(OUTCOME_SCALES)].itertuples():
+    for r in effects[effects["outcome"].isin(EFFECT_OUTCOMES)].itertuples():
         t = tost(r.estimate, r.std_error, r.df, plan.sesoi, plan.alpha)
         rows.append(dict(outcome=r.outcome, factor=r.factor, programme=r.programme,
                          estimator=r.estimator, estimate=r.estimate, sesoi=plan.sesoi, **t))
@@ -193,7 +193,7 @@ def cell_means(tidy: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
                 & ~tidy["withdrawn"].fillna(False).astype(bool)]
     rows = []
     for (prog, m, p), d in base.groupby(["programme", "manager", "partner"], observed=True):
-        for outcome in OUTCOME_SCALES:
+        for outcome in EFFECT_OUTCOMES:
             y = d[outcome].dropna().to_numpy(dtype=float)
             n = len(y)
             mean = y.mean() if n else np.nan

@@ -12,28 +12,24 @@ or codebook statistic (they are only counted, as withdrawn, in the flow table).
 from __future__ import annotations
 
 import io
-import math
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .contract import (BOOL_COLUMNS, CATEGORIES, CUSTOM_EXTRAS, FLOAT_COLUMNS, INT_COLUMNS,
-                       OUTCOME_ITEMS, SCALES, TIDY_COLUMNS)
+from .contract import (ATTENTION_PASS_VALUE, BOOL_COLUMNS, CATEGORIES, CUSTOM_EXTRAS,
+                       DECLINER_KEEPS, FLOAT_COLUMNS, LIKERT_ITEMS, INT_COLUMNS, RATED_ITEMS, SCALES,
+                       TIDY_COLUMNS, min_answered)
 from .errors import AnalysisInputError
 
 WIDE_APP = "collab_experiment"
 CONSENT_APP = "consent"
 #: Columns without which an export cannot be analysed.
 ESSENTIAL = ("participant_code", "session_code", "consented", "programme", "manager",
-             "partner", *OUTCOME_ITEMS)
+             "partner", *RATED_ITEMS)
 _TRUE = {"1", "1.0", "true", "True", "TRUE", "yes"}
 _FALSE = {"0", "0.0", "false", "False", "FALSE", "no"}
-_LIKERT = {c for s in SCALES.values() for c in s}
-#: What a participant who did not consent keeps (collab_experiment/tidy.py's flow row).
-_FLOW_ONLY = {"participant_code", "session_code", "consented", "assigned", "completed", "withdrawn",
-              "last_page", "timed_out_pages"}
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -92,7 +88,7 @@ def _wide_to_rows(df: pd.DataFrame, path: Path) -> pd.DataFrame:
             raise AnalysisInputError(path, f"missing essential column {c!r}")
     needed = {"consented": app_col(CONSENT_APP, "consented")}
     needed.update({f: app_col(WIDE_APP, f) for f in ("programme", "manager", "partner",
-                                                     *OUTCOME_ITEMS)})
+                                                     *RATED_ITEMS)})
     for f, c in needed.items():
         if c is None:
             app = CONSENT_APP if f == "consented" else WIDE_APP
@@ -162,11 +158,11 @@ def coerce(df: pd.DataFrame, path: Path | str) -> pd.DataFrame:
         bad = out[col].notna() & num.isna()
         if bad.any():
             raise AnalysisInputError(path, f"column {col!r}: {out[col][bad].iloc[0]!r} is not a number")
-        if col in INT_COLUMNS or col in ("attention", "block_size"):
+        if col in INT_COLUMNS or col in ("attention", "block_size", "seed"):
             if (num.dropna() % 1 != 0).any():
                 raise AnalysisInputError(path, f"column {col!r}: expected whole numbers")
             num = num.astype("Int64")
-        if col in _LIKERT or col == "attention":
+        if col in LIKERT_ITEMS:
             badr = num.notna() & ((num < 1) | (num > 7))
             if badr.any():
                 raise AnalysisInputError(path, f"column {col!r}: {num[badr].iloc[0]} is outside 1-7")
@@ -196,14 +192,14 @@ def score_scales(df: pd.DataFrame) -> pd.DataFrame:
         block = out[list(items)].astype("float64")
         answered = block.notna().sum(axis=1)
         score = block.mean(axis=1, skipna=True)
-        out[scale] = score.where(answered >= math.ceil(len(items) / 2)).astype("float64")
+        out[scale] = score.where(answered >= min_answered(len(items))).astype("float64")
     return out
 
 
 def _derive(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     if "attention" in out:
-        derived = (out["attention"] == 3).astype("boolean").mask(out["attention"].isna())
+        derived = (out["attention"] == ATTENTION_PASS_VALUE).astype("boolean").mask(out["attention"].isna())
         out["attention_pass"] = out["attention_pass"].fillna(derived)
     for col, ans in (("mc_manager_correct", "mc_manager"), ("mc_partner_correct", "mc_partner")):
         factor = ans.removeprefix("mc_")
@@ -308,7 +304,7 @@ def tidy_from_exports(paths: Sequence[str | Path], withdrawals: str | Path | Non
     # As the custom export (collab_experiment/tidy.py): someone who did not consent has
     # nothing stored but the flow columns, whatever the export format filled in.
     declined = ~df["consented"].fillna(False).astype(bool).to_numpy()
-    blank = [c for c in TIDY_COLUMNS if c not in _FLOW_ONLY]
+    blank = [c for c in TIDY_COLUMNS if c not in DECLINER_KEEPS]
     df.loc[declined, blank] = pd.NA
     # One row per session and participant: keep the furthest-progressed copy.
     progress = (df["completed"].astype(int) * 4 + df["assigned"].astype(int) * 2

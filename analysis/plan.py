@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .contract import FACTORS, INTERACTION, OUTCOME_SCALES
+from .contract import FACTORS, INTERACTION, EFFECT_OUTCOMES
 from .errors import AnalysisInputError
 
 DEFAULT_PLAN = Path(__file__).with_name("default_plan.toml")
@@ -78,7 +78,7 @@ def load_plan(path: str | Path | None = None) -> Plan:
     except (KeyError, TypeError, ValueError) as exc:
         raise AnalysisInputError(p, f"plan entry missing or malformed ({exc})") from None
     for _, outcome, factor in plan.confirmatory:
-        if outcome not in OUTCOME_SCALES:
+        if outcome not in EFFECT_OUTCOMES:
             raise AnalysisInputError(p, f"unknown outcome {outcome!r} in confirmatory family")
         if factor not in (*FACTORS, INTERACTION):
             raise AnalysisInputError(p, f"unknown factor {factor!r} in confirmatory family")

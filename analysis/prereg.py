@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .contract import FACTORS, INTERACTION, OUTCOME_SCALES, SCALES
+from .contract import FACTORS, INTERACTION, EFFECT_OUTCOMES, SCALES
 from .errors import AnalysisInputError
 from .plan import Plan
 
@@ -72,7 +72,7 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
               "assigned in its own stratum and reported descriptively. Abandoned places are not "
               "refilled.", ""]
     lines += ["## 3. Outcomes and estimands", ""]
-    for s in OUTCOME_SCALES:
+    for s in EFFECT_OUTCOMES:
         lines.append(f"- `{s}`: mean of {', '.join(f'`{i}`' for i in SCALES[s])} (1–7), scored when at "
                      "least half of the items are answered")
     lines += ["", "Estimands: intention-to-treat average effects among assigned students, per programme "

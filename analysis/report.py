@@ -21,7 +21,7 @@ import pandas as pd  # noqa: E402
 
 from . import codebook as cbk  # noqa: E402
 from . import effects as E  # noqa: E402
-from .contract import EFFECT_PROGRAMMES, OUTCOME_SCALES, PROGRAMMES  # noqa: E402
+from .contract import EFFECT_PROGRAMMES, EFFECT_OUTCOMES, PROGRAMMES  # noqa: E402
 from .load import tidy_from_exports, write_tidy  # noqa: E402
 from .measurement import balance, flow, reliability  # noqa: E402
 from .plan import Plan  # noqa: E402
@@ -47,7 +47,7 @@ def _png(fig) -> str:
 
 def coefficient_plot(effects: pd.DataFrame, plan: Plan) -> plt.Figure:
     """Confirmatory effects by programme and pooled, 95% intervals, equivalence band."""
-    pairs = [(o, f) for _, o, f in plan.confirmatory] or [(o, "manager") for o in OUTCOME_SCALES]
+    pairs = [(o, f) for _, o, f in plan.confirmatory] or [(o, "manager") for o in EFFECT_OUTCOMES]
     fig, axes = plt.subplots(1, len(pairs), figsize=(3.2 * len(pairs), 3.4), sharey=True,
                              squeeze=False)
     labels = [*EFFECT_PROGRAMMES, "pooled"]
@@ -79,10 +79,10 @@ def coefficient_plot(effects: pd.DataFrame, plan: Plan) -> plt.Figure:
 def cell_means_plot(cm: pd.DataFrame) -> plt.Figure:
     """Cell means (95% CI) per programme: partner on the x axis, one line per manager arm."""
     progs = [p for p in PROGRAMMES if p in set(cm.programme)]
-    fig, axes = plt.subplots(len(OUTCOME_SCALES), max(1, len(progs)),
-                             figsize=(2.6 * max(1, len(progs)), 2.2 * len(OUTCOME_SCALES)),
+    fig, axes = plt.subplots(len(EFFECT_OUTCOMES), max(1, len(progs)),
+                             figsize=(2.6 * max(1, len(progs)), 2.2 * len(EFFECT_OUTCOMES)),
                              sharey=True, squeeze=False)
-    for i, outcome in enumerate(OUTCOME_SCALES):
+    for i, outcome in enumerate(EFFECT_OUTCOMES):
         for j, prog in enumerate(progs):
             ax = axes[i][j]
             for m, colour, dx in (("trust", "#1b7837", -0.04), ("control", "#762a83", 0.04)):
@@ -276,7 +276,7 @@ def _html(t: dict, figs: dict, plan: Plan, hashes: dict, notes: list[str], n: in
     cols = ["outcome", "factor", "programme", "estimator", "estimate", "std_error", "df",
             "ci_low", "ci_high", "p_value", "p_adjusted", "p_value_ri", "p_tost", "n_treated",
             "n_control", "note"]
-    by_prog = eff[(eff.estimator == "difference_in_means") & eff.outcome.isin(OUTCOME_SCALES)]
+    by_prog = eff[(eff.estimator == "difference_in_means") & eff.outcome.isin(EFFECT_OUTCOMES)]
     inter = eff[eff.factor == "manager:partner"]
     checks = eff[eff.outcome.str.startswith("mc_")]
     bal = t["balance"]

@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .contract import (BOOL_COLUMNS, CUSTOM_EXTRAS, OUTCOME_SCALES, PROGRAMMES, SCALES,
-                       TIDY_COLUMNS)
+from .contract import (AFTER_CHECKS, BOOL_COLUMNS, CATEGORIES, CHECKS, CUSTOM_EXTRAS,
+                       DECLINER_KEEPS, DONT_KNOW, EFFECT_OUTCOMES, IDENTITY, INSTRUMENT_VERSION,
+                       OWN_PROFESSION, PROGRAMMES, RATED_SCALES, SCALES, TIDY_COLUMNS)
 
-CELLS = (("trust", "same"), ("trust", "other"), ("control", "same"), ("control", "other"))
-OWN_PROFESSION = {"nursing": "nurse", "teacher": "teacher", "management": "management",
-                  "public_admin": "public_admin", "other": "other"}
 
 
 @dataclass
@@ -76,7 +74,7 @@ def simulate_study(n: int, seed: int = 1, truth: Truth | None = None,
         "session_code": session_codes[session],
         "site": site_of_session[session],
         "language": np.where(rng.random(n) < 0.1, "en", lang_of_session[session]),
-        "instrument_version": "2026.1",
+        "instrument_version": INSTRUMENT_VERSION,
     })
     consented = rng.random(n) < p_consent
     prog = np.array(PROGRAMMES)[rng.choice(len(PROGRAMMES), size=n, p=programme_p)]
@@ -114,6 +112,7 @@ def simulate_study(n: int, seed: int = 1, truth: Truth | None = None,
     df["assignment_probability"] = 0.25
     df["assigned_at"] = "2026-09-01T10:00:00Z"
     df["assignment_version"] = "1"
+    df["programme_level"] = rng.choice(list(CATEGORIES["programme_level"]), size=n, p=[0.8, 0.15, 0.05])
     df["year_of_study"] = rng.integers(1, 5, size=n)
     df["age_band"] = rng.choice(["le21", "22_24", "25_29", "30_39", "ge40"], size=n,
                                 p=[0.35, 0.3, 0.15, 0.12, 0.08])
@@ -129,7 +128,7 @@ def simulate_study(n: int, seed: int = 1, truth: Truth | None = None,
     t_m = (manager == "trust").astype(float)
     t_p = (partner == "other").astype(float)
     general = rng.normal(0, 0.6, n)
-    for scale in OUTCOME_SCALES:
+    for scale in EFFECT_OUTCOMES:
         mu = (4.0 + truth.manager.get(scale, 0) * (t_m - 0.5)
               + truth.partner.get(scale, 0) * (t_p - 0.5)
               + truth.interaction.get(scale, 0) * (t_m - 0.5) * (t_p - 0.5)
@@ -138,10 +137,16 @@ def simulate_study(n: int, seed: int = 1, truth: Truth | None = None,
             df[item] = np.clip(np.rint(mu + rng.normal(0, 0.8, n)), 1, 7).astype(int)
         df[scale] = np.nan
     mc_ok = rng.random((n, 2)) < 0.85
-    df["mc_manager"] = np.where(mc_ok[:, 0], manager, rng.choice(["trust", "control", "dont_know"], size=n))
-    df["mc_partner"] = np.where(mc_ok[:, 1], partner, rng.choice(["same", "other", "dont_know"], size=n))
+    df["mc_manager"] = np.where(mc_ok[:, 0], manager, rng.choice(list(CATEGORIES["mc_manager"]), size=n))
+    df["mc_partner"] = np.where(mc_ok[:, 1], partner, rng.choice(list(CATEGORIES["mc_partner"]), size=n))
     df["mc_manager_correct"] = (df["mc_manager"] == manager).astype(int)
     df["mc_partner_correct"] = (df["mc_partner"] == partner).astype(int)
+    df["realism"] = np.clip(np.rint(5 + rng.normal(0, 1.2, n)), 1, 7).astype(int)
+    # Management and public administration students were taught the trust reforms.
+    taught = np.where(np.isin(prog, ["management", "public_admin"]), 0.7, 0.3)
+    df["taught_tbm"] = np.where(rng.random(n) < taught, rng.choice(["some", "much"], size=n),
+                                rng.choice(["none", "little", DONT_KNOW], size=n))
+    df["scale_order"] = [",".join(rng.permutation(RATED_SCALES)) for _ in range(n)]
     df["seconds_vignette"] = np.round(rng.gamma(4, 12, n), 1)
     df["seconds_total"] = np.round(df["seconds_vignette"] + rng.gamma(9, 30, n), 1)
     df["withdrawal_code"] = _codes(rng, n)
@@ -150,26 +155,23 @@ def simulate_study(n: int, seed: int = 1, truth: Truth | None = None,
     df["campus"] = df["site"]
     df["consent_version"] = "1.0"
     df["attention"] = attention
-    order = {s: list(SCALES[s]) for s in OUTCOME_SCALES}
+    order = {s: list(SCALES[s]) for s in RATED_SCALES}
     df["item_order"] = json.dumps(order)
     df["block_size"] = block_size
+    df["seed"] = ""
     # Blank what a person never reached: decliners have nothing beyond consent;
     # drop-outs miss a random tail of the outcome items and the checks.
-    post = [c for c in TIDY_COLUMNS if c not in ("participant_code", "session_code", "site",
-                                                  "language", "instrument_version", "consented",
-                                                  "assigned", "completed", "withdrawn",
-                                                  "last_page", "timed_out_pages")]
-    post += ["withdrawal_code", "campus", "attention", "item_order", "block_size"]
+    post = [c for c in TIDY_COLUMNS if c not in (*DECLINER_KEEPS, *IDENTITY)]
+    post += ["withdrawal_code", "campus", "attention", "block_size"]
     df = df.astype({c: object for c in post})
     df.loc[~consented, post] = ""
     df.loc[~consented, "assigned"] = 0
     dropout = consented & ~completed
-    items = [i for s in OUTCOME_SCALES for i in SCALES[s]]
+    items = [i for s in EFFECT_OUTCOMES for i in SCALES[s]]
     reached = rng.integers(0, len(items) + 1, size=n)
     for k, item in enumerate(items):
         df.loc[dropout & (reached <= k), item] = ""
-    for c in ("mc_manager", "mc_partner", "mc_manager_correct", "mc_partner_correct",
-              "seconds_total", "withdrawal_code"):
+    for c in (*CHECKS, *AFTER_CHECKS, "seconds_total", "withdrawal_code"):
         df.loc[dropout, c] = ""
     if n_demo:
         demo = df.iloc[:n_demo].copy()
@@ -211,8 +213,8 @@ def to_wide(custom: pd.DataFrame) -> pd.DataFrame:
     })
     fields = [c for c in TIDY_COLUMNS if c not in (
         "participant_code", "session_code", "consented", "assigned", "withdrawn", "last_page",
-        "psm", *OUTCOME_SCALES)]
-    fields += ["campus", "attention", "item_order", "block_size", "withdrawal_code"]
+        "psm", *EFFECT_OUTCOMES)]
+    fields += ["campus", "attention", "block_size", "withdrawal_code"]
     pre = "collab_experiment.1.player."
     for f in fields:
         col = custom[f]

@@ -2,7 +2,8 @@
 random order per student) → checks → realism and teaching → debrief.
 
 Thin oTree edge: texts come from `texts.py`, assignment from `assignment.py`, the export
-row from `tidy.py`. Field names are the data contract's (docs/instrument.md).
+row from `tidy.py`. Field names, codes and scales are the vocabulary's (`analysis.contract`);
+every text in the three languages, with the codes, is in docs/instrument.md.
 """
 
 import json
@@ -12,6 +13,7 @@ import time
 from otree.api import BaseConstants, BaseGroup, BasePlayer, BaseSubsession, models
 
 import settings
+from analysis import contract
 from . import assignment, dashboard, instructor, privacy, security, texts, tidy, withdrawal
 from .survey_page import SurveyPage, language_of, read_var, stamp_once
 
@@ -37,11 +39,11 @@ class Group(BaseGroup):
 
 
 def _likert():
-    return models.IntegerField(choices=list(texts.LIKERT))
+    return models.IntegerField(choices=list(contract.LIKERT))
 
 
 def _choice(field, **kwargs):
-    return models.StringField(choices=list(texts.choice_labels(texts.MASTER, field)), **kwargs)
+    return models.StringField(choices=list(contract.ANSWER_CODES[field]), **kwargs)
 
 
 class Player(BasePlayer):
@@ -57,7 +59,7 @@ class Player(BasePlayer):
     # background (before treatment)
     programme = _choice("programme")
     programme_level = _choice("programme_level")
-    year_of_study = models.IntegerField(choices=[1, 2, 3, 4])
+    year_of_study = models.IntegerField(choices=list(contract.ANSWER_CODES["year_of_study"]))
     campus = _choice("campus")
     age_band = _choice("age_band")
     gender = _choice("gender", blank=True)
@@ -81,6 +83,7 @@ class Player(BasePlayer):
     assignment_version = models.StringField(blank=True)
     item_order = models.LongStringField(blank=True)
     scale_order = models.StringField(blank=True)  # the four scale pages as shown, comma-separated
+    seed = models.StringField(blank=True)  # the session's seed (demos); blank = cryptographic
 
     # outcomes (1–7)
     attract_1 = _likert()
@@ -174,6 +177,7 @@ def assign_player(player) -> None:
     rng = _rng_for(player)
     player.item_order = tidy.item_order_json(texts.draw_orders(rng))
     player.scale_order = ",".join(texts.draw_scale_order(rng))
+    player.seed = _seed(session) or ""
     player.withdrawal_code = withdrawal.new_code()
 
 
@@ -228,7 +232,7 @@ class AboutYou(_AfterConsent):
 
 class Motivation(_AfterConsent):
     form_model = "player"
-    form_fields = list(texts.MOTIVATION_ITEMS)
+    form_fields = list(contract.MOTIVATION_ITEMS)
     title_key = "motivation"
     intro_key = "motivation_intro"
     stepper = True
@@ -237,7 +241,7 @@ class Motivation(_AfterConsent):
     def before_next_page(player, timeout_happened):
         attention = player.field_maybe_none("attention")
         if attention is not None:
-            player.attention_pass = attention == texts.ATTENTION_PASS_VALUE
+            player.attention_pass = attention == contract.ATTENTION_PASS_VALUE
 
 
 class Programme(_AfterConsent):
@@ -306,7 +310,7 @@ class _Scale(_AfterAssignment):
     @classmethod
     def _fields(cls, player):
         scale = cls.scale_for(player)
-        return _orders(player).get(scale) or list(texts.OUTCOME_SCALES[scale])
+        return _orders(player).get(scale) or list(contract.SCALES[scale])
 
 
 def _scale_page(position):
@@ -316,7 +320,7 @@ def _scale_page(position):
     return page
 
 
-Scale1, Scale2, Scale3, Scale4 = SCALE_PAGES = tuple(_scale_page(i) for i in range(len(texts.OUTCOME_SCALES)))
+Scale1, Scale2, Scale3, Scale4 = SCALE_PAGES = tuple(_scale_page(i) for i in range(len(contract.RATED_SCALES)))
 
 
 class Checks(_AfterAssignment):
@@ -334,10 +338,10 @@ class Checks(_AfterAssignment):
     def before_next_page(player, timeout_happened):
         # Correct = the option of the student's own arm; "appraisal" (described by neither
         # text) and "don't know" never are.
-        if player.field_maybe_none("mc_manager") is not None:
-            player.mc_manager_correct = player.mc_manager == player.manager
-        if player.field_maybe_none("mc_partner") is not None:
-            player.mc_partner_correct = player.mc_partner == player.partner
+        for answer, (factor, correct) in contract.MANIPULATION_CHECKS.items():
+            result = contract.check_correct(player.field_maybe_none(answer), player.field_maybe_none(factor))
+            if result is not None:
+                setattr(player, correct, result)
 
 
 class LastQuestions(_AfterAssignment):
@@ -388,7 +392,7 @@ page_sequence = [
 
 def custom_export(players):
     """The tidy table of the data contract, one row per participant who opened a link."""
-    yield tidy.EXPORT_COLUMNS
+    yield contract.EXPORT_COLUMNS
     for player in players:
         participant = player.participant
         if not participant.visited:
@@ -414,10 +418,10 @@ def custom_export(players):
                 seed=_seed(session),
             ),
         )
-        yield [row[c] for c in tidy.EXPORT_COLUMNS]
+        yield [row[c] for c in contract.EXPORT_COLUMNS]
 
 
 _PLAYER_EXPORT_FIELDS = [
-    name for name in tidy.EXPORT_COLUMNS
+    name for name in contract.EXPORT_COLUMNS
     if hasattr(Player, name)
 ]

@@ -17,28 +17,14 @@ import hashlib
 import random
 import secrets
 
+from analysis import contract
+
 ASSIGNMENT_VERSION = "stratified-permuted-blocks/1"
 
-MANAGERS = ("trust", "control")
-PARTNERS = ("same", "other")
 # The four cells in a fixed canonical order; blocks are permutations of these.
-CELLS = tuple((m, p) for m in MANAGERS for p in PARTNERS)
-
-PROGRAMMES = ("nursing", "teacher", "management", "public_admin", "other")
+CELLS = contract.CELLS
+PROGRAMMES = contract.PROGRAMMES
 BLOCK_SIZES = (4, 8)
-
-# The student's own profession, used for a same-profession partner.
-OWN_PROFESSION = {
-    "nursing": "nurse",
-    "teacher": "teacher",
-    "management": "management",
-    "public_admin": "public_admin",
-    "other": "other",
-}
-# An other-profession partner: fixed where the programme has one natural counterpart,
-# otherwise a nurse or a teacher, balanced within each block (see `_partner_draws`).
-OTHER_PROFESSION = {"nursing": ("teacher",), "teacher": ("nurse",)}
-OTHER_PROFESSION_DEFAULT = ("nurse", "teacher")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,7 +89,7 @@ def _partner_draws(programme: str, block_size: int, rng: random.Random) -> list[
     (random order), so both stay balanced across arms as the class fills up.
     """
     n_other = block_size // 2
-    choices = OTHER_PROFESSION.get(programme, OTHER_PROFESSION_DEFAULT)
+    choices = contract.OTHER_PROFESSION.get(programme, contract.OTHER_PROFESSION_DEFAULT)
     draws = [choices[i % len(choices)] for i in range(n_other)]
     rng.shuffle(draws)
     return draws
@@ -145,7 +131,7 @@ def assign(
     position = stratum["next"]
     manager, partner = CELLS[stratum["sequence"][position]]
     if partner == "same":
-        profession = OWN_PROFESSION[programme]
+        profession = contract.OWN_PROFESSION[programme]
     else:
         profession = stratum["partner_professions"][stratum["other_used"]]
         stratum["other_used"] += 1

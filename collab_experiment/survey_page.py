@@ -13,9 +13,11 @@ import time
 
 from otree.api import Page
 
+from analysis import contract
+
 from . import texts
 
-LIKERT_VALUES = [str(v) for v in texts.LIKERT]
+LIKERT_VALUES = [str(v) for v in contract.LIKERT]
 
 
 def read_var(participant, key: str, default=None):

@@ -12,6 +12,8 @@ import random
 from otree.api import Bot, Submission, SubmissionMustFail, expect
 from otree.database import db
 
+from analysis import contract
+
 from . import (
     SCALE_PAGES, AboutYou, Checks, Debrief, LastQuestions, Motivation, Programme, Vignette,
     assignment, scale_at, texts,
@@ -30,8 +32,8 @@ def case_for(id_in_session: int) -> dict:
         if i % DECLINE_EVERY and assignment.PROGRAMMES[(i - 1) % 5] == programme
     ]
     block = len(earlier) // 4
-    levels = list(texts.choice_labels(texts.MASTER, "programme_level"))
-    taught = list(texts.choice_labels(texts.MASTER, "taught_tbm"))
+    levels = list(contract.ANSWER_CODES["programme_level"])
+    taught = list(contract.ANSWER_CODES["taught_tbm"])
     return dict(
         declines=declines,
         programme=programme,
@@ -86,8 +88,8 @@ class PlayerBot(Bot):
 
         # Assigned exactly once, with its audit trail.
         p = fresh(self)
-        expect(p.manager, "in", assignment.MANAGERS)
-        expect(p.partner, "in", assignment.PARTNERS)
+        expect(p.manager, "in", contract.FACTORS["manager"])
+        expect(p.partner, "in", contract.FACTORS["partner"])
         expect(p.stratum, case["programme"])
         expect(p.block_position, "in", [1, 2, 3, 4])
         expect(p.assignment_probability, 0.25)
@@ -101,17 +103,17 @@ class PlayerBot(Bot):
         # The four scale pages in this student's recorded order, each titled by its scale.
         p = fresh(self)
         order = p.scale_order.split(",")
-        expect(sorted(order), sorted(texts.OUTCOME_SCALES))
+        expect(sorted(order), sorted(contract.RATED_SCALES))
         for position, page in enumerate(SCALE_PAGES):
             scale = scale_at(fresh(self), position)
             expect(scale, order[position])
             expect(t["pages"][scale], "in", self.html)
             items = page.get_form_fields(fresh(self))
-            expect(sorted(items), sorted(texts.OUTCOME_SCALES[scale]))
+            expect(sorted(items), sorted(contract.SCALES[scale]))
             expect(t["questions"][items[0]]["label"], "in", self.html)
             yield page, {item: answer for item in items}
         p = fresh(self)
-        expect([getattr(p, item) for item in texts.OUTCOME_SCALES["collaboration"]], [answer] * 5)
+        expect([getattr(p, item) for item in contract.SCALES["collaboration"]], [answer] * 5)
         expect(p.item_order, "!=", "")
 
         expect(t["questions"]["mc_manager"]["choices"]["appraisal"], "in", self.html)
@@ -180,7 +182,7 @@ def dryrun_round(bot):
         expect(bot.player.field_maybe_none("manager"), None)
         return
     rng = dryrun_rng(config, pid, "answers")
-    choices = lambda field: list(texts.choice_labels(texts.MASTER, field))  # noqa: E731
+    choices = lambda field: list(contract.ANSWER_CODES[field])  # noqa: E731
     about = dict(year_of_study=rng.randint(1, 4), campus=rng.choice(choices("campus")),
                  age_band=rng.choices(choices("age_band"), weights=(35, 30, 15, 12, 8))[0],
                  gender=rng.choices(choices("gender"), weights=(60, 30, 3, 7))[0],
@@ -188,7 +190,7 @@ def dryrun_round(bot):
     # check_html=False: the coverage bots check the pages; these only feed the analysis.
     yield Submission(AboutYou, {f: about[f] for f in AboutYou.get_form_fields(bot.player)}, check_html=False)
     psm = rng.gauss(0, 0.9)
-    attention = texts.ATTENTION_PASS_VALUE if rng.random() < 0.9 else rng.randint(1, 7)
+    attention = contract.ATTENTION_PASS_VALUE if rng.random() < 0.9 else rng.randint(1, 7)
     yield Submission(Motivation, dict(psm_1=_likert(rng, 5 + psm), psm_2=_likert(rng, 4.5 + psm),
                                       attention=attention, psm_3=_likert(rng, 5 + psm)), check_html=False)
     programme = rng.choices(assignment.PROGRAMMES, weights=DRYRUN_PROGRAMME_SHARES)[0]
@@ -197,7 +199,7 @@ def dryrun_round(bot):
 
     p = fresh(bot)  # the assigned cell and item order, as stored by the real assignment (read once)
     manager, partner = p.manager, p.partner
-    expect(manager, "in", assignment.MANAGERS)
+    expect(manager, "in", contract.FACTORS["manager"])
     yield Submission(Vignette, check_html=False)
     person = rng.gauss(0, 0.6) + 0.3 * psm
     for page in SCALE_PAGES:  # in the bot's own random scale order

@@ -11,24 +11,11 @@ import functools
 import json
 import pathlib
 
-INSTRUMENT_DIR = pathlib.Path(__file__).resolve().parent / "instrument"
-LANGUAGES = ("nb", "da", "en")
-MASTER = "en"
+from analysis import contract
 
-# The four rating scales after the vignette (three outcomes and the perceived-autonomy
-# check of the manager factor). They are shown in a random order per student (recorded in
-# `scale_order`), and items within a scale in a random order too (recorded in `item_order`).
-OUTCOME_SCALES = {
-    "attractiveness": ("attract_1", "attract_2", "attract_3", "attract_4"),
-    "trust_manager": ("trust_1", "trust_2", "trust_3", "trust_4"),
-    "collaboration": ("collab_1", "collab_2", "collab_3", "collab_4", "collab_5"),
-    "autonomy": ("autonomy_1", "autonomy_2", "autonomy_3"),
-}
-# The attention item stands among the motivation items (second-to-last, fixed order).
-MOTIVATION_ITEMS = ("psm_1", "psm_2", "attention", "psm_3")
-ATTENTION_PASS_VALUE = 3  # "Slightly disagree"
-LIKERT = tuple(range(1, 8))
-DONT_KNOW = "dont_know"
+INSTRUMENT_DIR = pathlib.Path(__file__).resolve().parent / "instrument"
+LANGUAGES = contract.LANGUAGES
+MASTER = "en"
 
 
 def _flatten(d: dict, prefix: str = "") -> dict[str, object]:
@@ -111,7 +98,7 @@ def question_label(language: str, field: str) -> str:
 
 def draw_scale_order(rng) -> list[str]:
     """The order in which one student sees the four scale pages (recorded in `scale_order`)."""
-    scales = list(OUTCOME_SCALES)
+    scales = list(contract.RATED_SCALES)
     rng.shuffle(scales)
     return scales
 
@@ -119,21 +106,22 @@ def draw_scale_order(rng) -> list[str]:
 def parse_scale_order(raw: str | None) -> list[str]:
     """A stored `scale_order` back as a list; the canonical order if it is missing or broken."""
     scales = [s for s in (raw or "").split(",") if s]
-    return scales if sorted(scales) == sorted(OUTCOME_SCALES) else list(OUTCOME_SCALES)
+    return scales if sorted(scales) == sorted(contract.RATED_SCALES) else list(contract.RATED_SCALES)
 
 
 def draw_orders(rng) -> dict[str, list[str]]:
     """One student's presentation orders: items within each outcome scale, and the
     options of the two checks ("don't know" always last). Recorded in `item_order`."""
     orders = {}
-    for scale, items in OUTCOME_SCALES.items():
+    for scale in contract.RATED_SCALES:
+        items = contract.SCALES[scale]
         items = list(items)
         rng.shuffle(items)
         orders[scale] = items
     for field in ("mc_manager", "mc_partner"):
-        options = [o for o in choice_labels(MASTER, field) if o != DONT_KNOW]
+        options = [o for o in contract.ANSWER_CODES[field] if o != contract.DONT_KNOW]
         rng.shuffle(options)
-        orders[field] = [*options, DONT_KNOW]
+        orders[field] = [*options, contract.DONT_KNOW]
     return orders
 
 

@@ -6,11 +6,8 @@ A failing bot run fails here too: these tests are about the real export.
 from __future__ import annotations
 
 import pathlib
-import shutil
 import subprocess
 import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
 
 import pandas as pd
 import pytest
@@ -18,18 +15,15 @@ import pytest
 from analysis.contract import TIDY_COLUMNS
 from analysis.errors import AnalysisInputError
 from analysis.load import tidy_from_exports
+from conftest import copy_project
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-PARTS = ["settings.py", "consent", "collab_experiment", "_static", "_templates", "requirements.txt"]
 OTREE = pathlib.Path(sys.executable).with_name("otree")
 
 
 @pytest.fixture(scope="module")
 def real_exports(tmp_path_factory):
-    work = tmp_path_factory.mktemp("project")
-    for p in PARTS:
-        src = REPO / p
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / p)
+    work = copy_project(tmp_path_factory.mktemp("project"), with_bots=True)
     out = tmp_path_factory.mktemp("export")
     res = subprocess.run([str(OTREE), "test", "classroom", "12", "--export", str(out)], cwd=work,
                          capture_output=True, text=True, timeout=300)

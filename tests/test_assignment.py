@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from analysis import contract
 from collab_experiment import assignment
 from collab_experiment.assignment import CELLS, PROGRAMMES, assign, max_imbalance, new_state
 
@@ -73,7 +74,7 @@ def test_partner_profession_follows_programme():
     _, out = run(["nursing"] * 8 + ["teacher"] * 8 + ["management"] * 8)
     for a in out:
         if a.partner == "same":
-            assert a.partner_profession == assignment.OWN_PROFESSION[a.stratum]
+            assert a.partner_profession == contract.OWN_PROFESSION[a.stratum]
         elif a.stratum == "nursing":
             assert a.partner_profession == "teacher"
         elif a.stratum == "teacher":

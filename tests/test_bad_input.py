@@ -6,26 +6,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collab_experiment import assignment, texts
+from analysis import contract
 from student import Student, parse
 
+# What may be stored after any attack: the vocabulary's answer codes, nothing else.
 ANSWER_SETS = {
-    "programme": set(assignment.PROGRAMMES),
-    "programme_level": set(texts.choice_labels("en", "programme_level")),
-    "taught_tbm": set(texts.choice_labels("en", "taught_tbm")),
-    "year_of_study": {1, 2, 3, 4},
-    "campus": {"oslo", "aarhus", "other"},
-    "age_band": set(texts.choice_labels("en", "age_band")),
-    "gender": set(texts.choice_labels("en", "gender")) | {None},
-    "municipal_experience": set(texts.choice_labels("en", "municipal_experience")),
-    "manager": {"trust", "control"},
-    "partner": {"same", "other"},
-    "partner_profession": {"nurse", "teacher", "management", "public_admin", "other"},
+    **{field: set(codes) for field, codes in contract.ANSWER_CODES.items()},
+    "gender": set(contract.ANSWER_CODES["gender"]) | {None},
+    "partner_profession": set(contract.CATEGORIES["partner_profession"]),
     "block_position": {1, 2, 3, 4},
-    "mc_manager": {"trust", "control", "appraisal", "dont_know"},
-    "mc_partner": {"same", "other", "dont_know"},
-    **{item: set(range(1, 8)) for item in ("psm_1", "psm_2", "psm_3", "attention", "realism",
-                                          *[i for items in texts.OUTCOME_SCALES.values() for i in items])},
+    **{item: set(contract.LIKERT) for item in contract.LIKERT_ITEMS},
 }
 
 junk = st.one_of(
@@ -94,7 +84,7 @@ def test_everything_stored_stays_inside_its_answer_set(shared_server):
                 assert r[field] in allowed, (field, r[field])
         if r["manager"]:
             assert r["stratum"] == r["programme"] and r["assignment_probability"] == 0.25
-            assert sorted(r["scale_order"].split(",")) == sorted(texts.OUTCOME_SCALES)
+            assert sorted(r["scale_order"].split(",")) == sorted(contract.RATED_SCALES)
 
 
 def test_a_megabyte_in_a_field_is_refused_cleanly(shared_server):

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from collab_experiment import assignment, texts, tidy
+from analysis import contract
+from collab_experiment import assignment, texts
 from conftest import copy_project
 
 LANGUAGES = set(texts.LANGUAGES)
@@ -34,7 +35,7 @@ def classroom_rows(tmp_path_factory):
 
 
 def test_custom_export_has_the_contract_columns_in_order(classroom_rows):
-    assert list(classroom_rows[0])[: len(tidy.CONTRACT_COLUMNS)] == tidy.CONTRACT_COLUMNS
+    assert list(classroom_rows[0])[: len(contract.TIDY_COLUMNS)] == list(contract.TIDY_COLUMNS)
 
 
 def test_bots_cover_every_programme_cell_and_language(classroom_rows):
@@ -67,25 +68,25 @@ def test_completed_rows_have_every_answer_and_scores(classroom_rows):
     done = [r for r in classroom_rows if r["completed"] == "1"]
     assert len(done) == 110
     for r in done:
-        for column in tidy.OUTCOMES + ["psm", "attention_pass", "mc_manager_correct", "withdrawal_code",
-                                       "programme_level", "realism", "taught_tbm", "scale_order"]:
+        for column in [*contract.OUTCOMES, "autonomy", "psm", "attention_pass", "mc_manager_correct", "withdrawal_code",
+                       "programme_level", "realism", "taught_tbm", "scale_order"]:
             assert r[column] != "", column
         # the bots that chose the appraisal interview (described by neither text) failed the check
         assert r["mc_manager_correct"] == ("0" if r["mc_manager"] == "appraisal" else "1")
         assert r["mc_partner_correct"] == "0"
         assert float(r["attractiveness"]) == pytest.approx(sum(int(r[f"attract_{i}"]) for i in range(1, 5)) / 4)
     assert {r["mc_manager"] for r in done} == {"trust", "control", "appraisal"}
-    assert {r["taught_tbm"] for r in done} == set(texts.choice_labels("en", "taught_tbm"))
-    assert {r["programme_level"] for r in done} == set(texts.choice_labels("en", "programme_level"))
+    assert {r["taught_tbm"] for r in done} == set(contract.ANSWER_CODES["taught_tbm"])
+    assert {r["programme_level"] for r in done} == set(contract.ANSWER_CODES["programme_level"])
 
 
 def test_every_scale_was_shown_at_every_position_and_the_order_is_recorded(classroom_rows):
     done = [r for r in classroom_rows if r["completed"] == "1"]
     orders = [r["scale_order"].split(",") for r in done]
-    assert all(sorted(o) == sorted(texts.OUTCOME_SCALES) for o in orders)
+    assert all(sorted(o) == sorted(contract.RATED_SCALES) for o in orders)
     # random per student: every scale at every position (a fixed order would fail this)
     assert {(position, scale) for o in orders for position, scale in enumerate(o)} == {
-        (position, scale) for position in range(4) for scale in texts.OUTCOME_SCALES}
+        (position, scale) for position in range(4) for scale in contract.RATED_SCALES}
     assert len({tuple(o) for o in orders}) > 10
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from analysis import contract
 from browser import (
     Tapper, Weigher, check_page, chromium_path, launch, page_name, participant_code, phone,
     player_of, rows, screenshot, wait_ready,
@@ -187,7 +188,7 @@ def test_whole_survey_by_tapping_in_each_language(browser, server, language, siz
         # each scale page showed the scale the student's recorded order puts there
         t = texts.load(language)
         order = v.scale_order()
-        assert sorted(order) == sorted(texts.OUTCOME_SCALES)
+        assert sorted(order) == sorted(contract.RATED_SCALES)
         assert [v.titles[name] for name in SCALE_PAGES] == [t["pages"][scale] for scale in order]
         # one request per page, each scale included (the stepper sends it whole)
         assert all(v.posts_to(name) == 1 for name in PATH[1:-1]), v.posts
@@ -240,7 +241,7 @@ def test_network_cut_in_the_middle_of_a_scale_loses_and_repeats_nothing(browser,
         screenshot(v.page, "offline-nb-390x844-Scale1")
         assert not check_page(v.page, "nb")  # the message too: contrast, no overflow
         saved = v.page.evaluate("(k) => JSON.parse(localStorage.getItem(k))", "survey:" + path)
-        assert saved["pending"] and all(k in saved["answers"] for k in texts.OUTCOME_SCALES[scale])
+        assert saved["pending"] and all(k in saved["answers"] for k in contract.SCALES[scale])
         v.tapper.next()  # impatient taps while offline
         v.tapper.next()
         v.page.wait_for_timeout(2500)  # retries and the websocket's reconnects fail meanwhile

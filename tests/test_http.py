@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from analysis import contract
 from collab_experiment import assignment, texts
 from student import Student
 
@@ -54,8 +55,6 @@ def test_two_hundred_phones_at_once_all_finish_balanced_in_the_export(server):
 
     import requests
 
-    from collab_experiment import tidy
-
     n = 200
     session = server.create_session("classroom", n + 10)
     students = [Student(session["session_wide_url"], programme=PROGRAMMES[i % 5], seed=i, timeout=300)
@@ -85,7 +84,7 @@ def test_two_hundred_phones_at_once_all_finish_balanced_in_the_export(server):
     export = requests.get(server.url + "/api/export_app_custom",
                           params=dict(app="collab_experiment", session_code=session["code"]), timeout=120)
     table = list(csv.DictReader(io.StringIO(export.text)))
-    assert list(table[0])[: len(tidy.CONTRACT_COLUMNS)] == tidy.CONTRACT_COLUMNS
+    assert list(table[0])[: len(contract.TIDY_COLUMNS)] == list(contract.TIDY_COLUMNS)
     done = [r for r in table if r["completed"] == "1"]
     assert len(done) == n
     counts = collections.defaultdict(collections.Counter)
@@ -189,7 +188,7 @@ def test_tampered_programme_posts_get_a_clear_page_and_store_nothing_wrong(serve
         # the extra fields were ignored: assignment came from the algorithm
         [row] = [r for r in rows if r["manager"]]
         assert row["block"] == 1 and row["assignment_version"] == assignment.ASSIGNMENT_VERSION
-        assert sorted(row["scale_order"].split(",")) == sorted(texts.OUTCOME_SCALES)
+        assert sorted(row["scale_order"].split(",")) == sorted(contract.RATED_SCALES)
     else:
         assert s.page == "Programme" and texts.load("en")["ui"]["error_choose"] in r.text
         assert all(row["manager"] is None for row in rows)

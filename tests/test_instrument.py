@@ -6,6 +6,7 @@ import string
 
 import pytest
 
+from analysis import contract
 from collab_experiment import texts, tidy
 
 
@@ -83,8 +84,8 @@ def test_the_manager_check_has_a_third_option_that_is_never_correct(language):
     v = texts.load(language)["vignette"]["manager"]
     # neither text describes it: its key word appears in no manager text
     assert not any(word in " ".join(v.values()).lower() for word in ("annual", "årlig"))
-    from collab_experiment import assignment
-    assert "appraisal" not in assignment.MANAGERS  # correct = the student's own arm only
+    assert "appraisal" not in contract.FACTORS["manager"]  # correct = the student's own arm only
+    assert contract.check_correct("appraisal", "trust") is False and contract.check_correct("appraisal", "control") is False
 
 
 @pytest.mark.parametrize("language", ["nb", "da"])
@@ -114,7 +115,7 @@ def test_seven_point_labels_match_the_key_terms_table():
 def test_attention_item_asks_for_the_pass_value():
     for language in texts.LANGUAGES:
         t = texts.load(language)
-        wanted = t["scales"]["agree7"][str(texts.ATTENTION_PASS_VALUE)]
+        wanted = t["scales"]["agree7"][str(contract.ATTENTION_PASS_VALUE)]
         assert wanted in t["questions"]["attention"]["label"], language
 
 
@@ -133,13 +134,16 @@ def test_contract_columns_are_the_design_documents():
         "consented assigned completed withdrawn last_page timed_out_pages "
         "programme manager partner partner_profession stratum block block_position "
         "assignment_probability assigned_at assignment_version "
-        "year_of_study age_band gender municipal_experience psm_1 psm_2 psm_3 psm attention_pass "
+        "programme_level year_of_study age_band gender municipal_experience "
+        "psm_1 psm_2 psm_3 psm attention_pass "
         "attract_1 attract_2 attract_3 attract_4 trust_1 trust_2 trust_3 trust_4 "
-        "collab_1 collab_2 collab_3 collab_4 collab_5 autonomy_1 autonomy_2 autonomy_3 "
-        "attractiveness trust_manager collaboration autonomy "
-        "mc_manager mc_partner mc_manager_correct mc_partner_correct seconds_vignette seconds_total"
+        "collab_1 collab_2 collab_3 collab_4 collab_5 "
+        "attractiveness trust_manager collaboration "
+        "mc_manager mc_partner mc_manager_correct mc_partner_correct "
+        "autonomy_1 autonomy_2 autonomy_3 autonomy realism taught_tbm "
+        "scale_order item_order seconds_vignette seconds_total"
     ).split()
-    assert tidy.CONTRACT_COLUMNS == expected
+    assert list(contract.TIDY_COLUMNS) == expected
 
 
 def test_a_declined_participant_row_holds_nothing_but_flow():
@@ -152,10 +156,11 @@ def test_a_declined_participant_row_holds_nothing_but_flow():
 
 
 def test_scale_score_is_the_mean_of_answered_items_when_at_least_half_are():
-    assert tidy.scale_score([1, 2, 6]) == 3
-    assert tidy.scale_score([1, None, 6, None]) == 3.5
-    assert tidy.scale_score([1, None, None]) is None
-    assert tidy.scale_score([None, None]) is None
+    assert contract.scale_score([1, 2, 6]) == 3
+    assert contract.scale_score([1, None, 6, None]) == 3.5
+    assert contract.scale_score([1, None, None]) is None
+    assert contract.scale_score([None, None]) is None
+    assert contract.scale_score([4, float("nan"), 6]) == 5  # pandas' missing value too
 
 
 def test_scale_orders_are_drawn_at_random_and_read_back():
@@ -164,12 +169,12 @@ def test_scale_orders_are_drawn_at_random_and_read_back():
 
     rng = random.Random(5)
     seen = collections.Counter(tuple(texts.draw_scale_order(rng)) for _ in range(2400))
-    assert set(seen) == set(itertools.permutations(texts.OUTCOME_SCALES))  # all 24 orders occur
+    assert set(seen) == set(itertools.permutations(contract.RATED_SCALES))  # all 24 orders occur
     assert min(seen.values()) > 50  # each about 100 times: no order is favoured
     order = ["collaboration", "autonomy", "trust_manager", "attractiveness"]
     assert texts.parse_scale_order(",".join(order)) == order
     for broken in (None, "", "collaboration,autonomy", "a,b,c,d"):
-        assert texts.parse_scale_order(broken) == list(texts.OUTCOME_SCALES)
+        assert texts.parse_scale_order(broken) == list(contract.RATED_SCALES)
 
 
 def test_presentation_orders_shuffle_within_scales_and_keep_dont_know_last():
@@ -178,9 +183,9 @@ def test_presentation_orders_shuffle_within_scales_and_keep_dont_know_last():
     seen = set()
     for seed in range(200):
         orders = texts.draw_orders(random.Random(seed))
-        for scale, items in texts.OUTCOME_SCALES.items():
-            assert sorted(orders[scale]) == sorted(items)
-        assert orders["mc_manager"][-1] == orders["mc_partner"][-1] == texts.DONT_KNOW
+        for scale in contract.RATED_SCALES:
+            assert sorted(orders[scale]) == sorted(contract.SCALES[scale])
+        assert orders["mc_manager"][-1] == orders["mc_partner"][-1] == contract.DONT_KNOW
         seen.add(tuple(orders["collaboration"]))
     assert len(seen) > 50  # 5! = 120 orders possible; the shuffle reaches many of them
 

@@ -3,9 +3,10 @@
 import random
 import sqlite3
 
+from analysis import contract
 import collab_experiment
 import consent
-from collab_experiment import texts
+
 from student import Student
 
 
@@ -26,7 +27,7 @@ def test_every_question_offers_fixed_answers_and_none_invites_free_text():
         for page in app.page_sequence:
             form_fields |= set(getattr(page, "form_fields", []) or [])
     form_fields |= {"year_of_study", "campus", "age_band", "gender", "municipal_experience"}
-    for scale in texts.OUTCOME_SCALES.values():
+    for scale in (contract.SCALES[s] for s in contract.RATED_SCALES):
         form_fields |= set(scale)
     for name in form_fields:
         model = collab_experiment.Player if hasattr(collab_experiment.Player, name) else consent.Player

@@ -9,7 +9,7 @@ import sys
 
 import requests
 
-from collab_experiment import tidy
+from analysis import contract
 from student import Student
 
 
@@ -47,7 +47,7 @@ def test_a_withdrawal_removes_the_answers_from_database_exports_and_report(serve
         "WHERE q.code = ?", (leaver.code,)).fetchone())
     con.close()
     assert row["withdrawn"] == 1
-    answers = [c for c in tidy.EXPORT_COLUMNS if c in row and c not in ("withdrawn", "withdrawal_code")]
+    answers = [c for c in contract.EXPORT_COLUMNS if c in row and c not in ("withdrawn", "withdrawal_code")]
     assert answers and all(row[c] is None for c in answers)
     assert consent["language"] is None and consent["age_confirmed"] is None
 
@@ -55,7 +55,7 @@ def test_a_withdrawal_removes_the_answers_from_database_exports_and_report(serve
         export(server, "/api/export_app_custom", app="collab_experiment", session_code=session["code"]))))
     [mine] = [r for r in custom if r["participant_code"] == leaver.code]
     assert mine["withdrawn"] == "1"
-    assert all(mine[c] == "" for c in tidy.CONTRACT_COLUMNS
+    assert all(mine[c] == "" for c in contract.TIDY_COLUMNS
                if c not in ("participant_code", "session_code", "consented", "assigned", "completed",
                             "withdrawn", "last_page", "timed_out_pages"))
     wide = export(server, "/api/export_wide", session_code=session["code"])
