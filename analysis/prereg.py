@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .contract import FACTORS, INTERACTION, EFFECT_OUTCOMES, SCALES
+from .nested import flatten
 from .errors import AnalysisInputError
 from .plan import Plan
 
@@ -237,23 +238,12 @@ def registered_plan_text(path: str | Path) -> tuple[str, str]:
     return body, sha
 
 
-def _flat(d, prefix: str = "") -> dict[str, object]:
-    out = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flat(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
 def plan_deviations(plan: Plan, registered: str | Path) -> list[dict]:
     """Differences between the plan used and the registered one, key by key."""
     text, sha = registered_plan_text(registered)
     reg = tomllib.loads(text)
     rows = []
-    a, b = _flat(reg), _flat(plan.raw)
+    a, b = flatten(reg), flatten(plan.raw)
     for key in sorted(set(a) | set(b)):
         if a.get(key, "<absent>") != b.get(key, "<absent>"):
             rows.append(dict(kind="plan", item=key, registered=repr(a.get(key, "<absent>")),

@@ -12,21 +12,11 @@ import json
 import pathlib
 
 from analysis import contract
+from analysis.nested import flatten
 
 INSTRUMENT_DIR = pathlib.Path(__file__).resolve().parent / "instrument"
 LANGUAGES = contract.LANGUAGES
 MASTER = "en"
-
-
-def _flatten(d: dict, prefix: str = "") -> dict[str, object]:
-    out = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
 
 
 @functools.cache
@@ -47,7 +37,7 @@ def load(language: str) -> dict:
 
 def key_differences(texts: dict, master: dict) -> tuple[set[str], set[str]]:
     """Keys the master has and `texts` lacks, and keys only `texts` has."""
-    ours, theirs = set(_flatten(texts)), set(_flatten(master))
+    ours, theirs = set(flatten(texts)), set(flatten(master))
     return theirs - ours, ours - theirs
 
 

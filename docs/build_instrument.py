@@ -21,6 +21,8 @@ import sys
 REPO = pathlib.Path(__file__).resolve().parent.parent
 INSTRUMENT_DIR = REPO / "collab_experiment" / "instrument"
 OUT = REPO / "docs" / "instrument.md"
+sys.path.insert(0, str(REPO))  # the analysis package, run as a script from anywhere
+from analysis.nested import flatten  # noqa: E402
 LANGUAGES = ("en", "nb", "da")
 
 # Where each group of texts appears, in the order a student meets them.
@@ -50,17 +52,6 @@ SECTIONS = [
 def load() -> dict[str, dict]:
     return {lang: json.loads((INSTRUMENT_DIR / f"{lang}.json").read_text(encoding="utf-8"))
             for lang in LANGUAGES}
-
-
-def _flatten(d: dict, prefix: str = "") -> dict[str, object]:
-    out: dict[str, object] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
 
 
 def _cell(value) -> str:
@@ -120,7 +111,7 @@ def render(texts: dict[str, dict] | None = None) -> str:
     texts = texts or load()
     en = texts["en"]
     meta = {lang: texts[lang]["meta"] for lang in LANGUAGES}
-    flat = {lang: _flatten(texts[lang]) for lang in LANGUAGES}
+    flat = {lang: flatten(texts[lang]) for lang in LANGUAGES}
     out = [
         "# The instrument in three languages",
         "",

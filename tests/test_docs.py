@@ -27,7 +27,7 @@ def test_every_text_of_every_language_is_on_the_page():
     build = builder()
     page = build.render()
     for lang, data in build.load().items():
-        for key, value in build._flatten(data).items():
+        for key, value in build.flatten(data).items():
             if isinstance(value, str) and not key.startswith("meta.") and not key.endswith(".scale"):
                 assert value.replace("|", "\\|") in page, (lang, key)
 

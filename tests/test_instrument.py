@@ -7,6 +7,7 @@ import string
 import pytest
 
 from analysis import contract
+from analysis.nested import flatten
 from collab_experiment import texts, tidy
 
 
@@ -22,8 +23,8 @@ def test_every_language_has_exactly_the_master_keys(language):
 
 @pytest.mark.parametrize("language", ["nb", "da"])
 def test_translations_keep_the_placeholders_of_the_master(language):
-    master = texts._flatten(texts.load("en"))
-    ours = texts._flatten(texts.load(language))
+    master = flatten(texts.load("en"))
+    ours = flatten(texts.load(language))
     for key, value in master.items():
         if isinstance(value, str):
             assert placeholders(ours[key]) == placeholders(value), key
@@ -90,7 +91,7 @@ def test_the_manager_check_has_a_third_option_that_is_never_correct(language):
 
 @pytest.mark.parametrize("language", ["nb", "da"])
 def test_norwegian_and_danish_texts_follow_the_style_rules(language):
-    everything = " ".join(v for v in texts._flatten(texts.load(language)).values() if isinstance(v, str))
+    everything = " ".join(v for v in flatten(texts.load(language)).values() if isinstance(v, str))
     assert "venligst" not in everything.lower() and "vennligst" not in everything.lower()
     assert "Hvor enig eller uenig er du" in texts.load(language)["pages"]["outcomes_intro"]
     assert "Hvor enig eller uenig er du" in texts.load(language)["pages"]["motivation_intro"]
