@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import contract
-from .contract import (COLUMN_LABELS as LABELS, min_answered, AGREE7, BOOL_COLUMNS, CATEGORIES, FLOAT_COLUMNS, INT_COLUMNS, SCALES,
-                       TIDY_COLUMNS, YEAR_LABELS)
+from .contract import (AGREE7, BOOL_COLUMNS, CATEGORIES, COLUMN_LABELS, FLOAT_COLUMNS,
+                       INT_COLUMNS, SCALES, TIDY_COLUMNS, YEAR_LABELS, min_answered)
 
 #: The codebook shows the master (English) first.
 LANGUAGES = ("en", *(lang for lang in contract.LANGUAGES if lang != "en"))
@@ -80,7 +80,7 @@ def build_codebook(tidy: pd.DataFrame | None = None, instrument: dict | None = N
         base = tidy[~tidy["withdrawn"].fillna(False).astype(bool)]
     for col in TIDY_COLUMNS:
         vl = value_labels(col, instrument)
-        row = dict(variable=col, label=LABELS.get(col, _item_label(col)), type=_type(col),
+        row = dict(variable=col, label=COLUMN_LABELS.get(col, _item_label(col)), type=_type(col),
                    allowed_values="; ".join(str(k) for k in vl) if vl else "",
                    value_labels="; ".join(f"{k} = {v}" for k, v in vl.items()))
         if col in SCALES:
@@ -155,7 +155,7 @@ def write_stata(tidy: pd.DataFrame, path: str | Path, instrument: dict | None = 
             out[col] = s.astype("float64")
         else:
             out[col] = s.astype("str").fillna("")
-    var_labels = {c: LABELS.get(c, _item_label(c))[:80] for c in TIDY_COLUMNS}
+    var_labels = {c: COLUMN_LABELS.get(c, _item_label(c))[:80] for c in TIDY_COLUMNS}
     out.to_stata(path, write_index=False, version=118, value_labels=labels,
                  variable_labels=var_labels)
     return Path(path)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .contract import (ATTENTION_PASS_VALUE, BOOL_COLUMNS, CATEGORIES, CUSTOM_EXTRAS,
-                       DECLINER_KEEPS, FLOAT_COLUMNS, LIKERT_ITEMS, INT_COLUMNS, RATED_ITEMS, SCALES,
+                       DECLINER_KEEPS, FLOAT_COLUMNS, LIKERT_ITEMS, INT_COLUMNS, MANIPULATION_CHECKS, RATED_ITEMS, SCALES,
                        TIDY_COLUMNS, min_answered)
 from .errors import AnalysisInputError
 
@@ -201,8 +201,7 @@ def _derive(df: pd.DataFrame) -> pd.DataFrame:
     if "attention" in out:
         derived = (out["attention"] == ATTENTION_PASS_VALUE).astype("boolean").mask(out["attention"].isna())
         out["attention_pass"] = out["attention_pass"].fillna(derived)
-    for col, ans in (("mc_manager_correct", "mc_manager"), ("mc_partner_correct", "mc_partner")):
-        factor = ans.removeprefix("mc_")
+    for ans, (factor, col) in MANIPULATION_CHECKS.items():
         derived = (out[ans] == out[factor]).astype("boolean").mask(out[ans].isna())
         out[col] = out[col].fillna(derived)
     for col in ("consented", "assigned", "completed", "withdrawn"):

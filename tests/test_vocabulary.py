@@ -80,3 +80,8 @@ def test_the_decliner_rule_keeps_flow_only():
     kept = {k for k, v in contract.decliner_row(row).items() if v is not None}
     assert kept == set(contract.DECLINER_KEEPS)
     assert "programme" not in kept and "attract_1" not in kept
+
+
+def test_the_vocabulary_names_the_instrument_files_version():
+    versions = {instrument(lang)["meta"]["instrument_version"] for lang in LANGUAGES}
+    assert versions == {contract.INSTRUMENT_VERSION}
