@@ -151,7 +151,7 @@ COLUMN_LABELS: dict[str, str] = {
     "autonomy": "Perceived autonomy, a check of the manager factor (mean of autonomy_1-3)",
     "realism": "The description seemed realistic (1-7)",
     "taught_tbm": "How much the programme has taught about trust-based management",
-    "scale_order": "Order in which the four scales were shown",
+    "scale_order": "Order in which the rated scales were shown",
     "item_order": "Order of items within each scale and of check options (JSON)",
     "mc_manager": "Manipulation check: manager", "mc_partner": "Manipulation check: partner",
     "mc_manager_correct": "Manager check answered correctly",

@@ -82,7 +82,7 @@ class Player(BasePlayer):
     assigned_at = models.StringField(blank=True)
     assignment_version = models.StringField(blank=True)
     item_order = models.LongStringField(blank=True)
-    scale_order = models.StringField(blank=True)  # the four scale pages as shown, comma-separated
+    scale_order = models.StringField(blank=True)  # the scale pages as shown, comma-separated
     seed = models.StringField(blank=True)  # the session's seed (demos); blank = cryptographic
 
     # outcomes (1–7)
@@ -320,7 +320,9 @@ def _scale_page(position):
     return page
 
 
-Scale1, Scale2, Scale3, Scale4 = SCALE_PAGES = tuple(_scale_page(i) for i in range(len(contract.RATED_SCALES)))
+# One page per rated scale, by position (Scale1, Scale2, ...): which scale a page shows
+# is the student's own `scale_order`.
+SCALE_PAGES = tuple(_scale_page(i) for i in range(len(contract.RATED_SCALES)))
 
 
 class Checks(_AfterAssignment):
