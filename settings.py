@@ -8,6 +8,8 @@ shown on the consent page. Secrets come only from the environment.
 import sys
 from os import environ
 
+from analysis import contract
+
 SESSION_CONFIG_DEFAULTS = dict(
     real_world_currency_per_point=1.00,
     participation_fee=0.00,
@@ -75,7 +77,7 @@ if environ.get("OTREE_DRYRUN") == "1":
 # STUDY_<NAME>_<LANGUAGE> (e.g. STUDY_STORAGE_NB), or for all languages at once with
 # STUDY_<NAME> (a person's name, say). The contact e-mail and the reference are the same
 # in every language (STUDY_CONTACT_EMAIL, STUDY_REFERENCE).
-STUDY_LANGUAGES = ("nb", "da", "en")
+STUDY_LANGUAGES = contract.LANGUAGES
 STUDY_TEXT_DEFAULTS = dict(
     controller=dict(
         en="OsloMet – Oslo Metropolitan University",
