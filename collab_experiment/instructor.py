@@ -100,7 +100,7 @@ def join_url(request, session) -> str:
         # straight past the room's welcome page: one page less on a phone
         url = f"{room.get_room_wide_url(request)}?welcome_page_ok=1"
     else:
-        url = str(request.url_for("JoinSessionAnonymously", anonymous_code=session._anonymous_code))
+        url = str(request.url_for("SessionWideLink", anonymous_code=session._anonymous_code))
     return public_link(url)
 
 
