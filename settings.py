@@ -7,6 +7,7 @@ shown on the consent page. Secrets come only from the environment.
 
 import ipaddress
 import json
+import os
 import pathlib
 import secrets
 import socket
@@ -257,8 +258,13 @@ def generated_admin_password(path: pathlib.Path = ADMIN_PASSWORD_FILE) -> str:
     if kept:
         return kept
     password = secrets.token_urlsafe(12)
-    path.touch(mode=0o600)
-    path.write_text(password + "\n", encoding="utf-8")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.chmod(path, 0o600)  # also when an empty file was there already
+        with os.fdopen(fd, "w", encoding="utf-8") as kept_file:
+            kept_file.write(password + "\n")
+    except OSError:
+        pass  # a read-only folder: the password still holds for this run
     return password
 
 

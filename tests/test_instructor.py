@@ -356,6 +356,8 @@ def test_a_loopback_link_shows_the_warning_on_the_projector_and_the_report_tab(p
         assert live["link"]["loopback"] is True and live["link"]["url"].startswith("http://127.0.0.1:")
         report = requests.get(f"{srv.url}/AdminReport/{code}", timeout=30).text
         assert 'id="link-warning">' + texts.load("en")["projector"]["loopback_warning"] in report
+        # the native-speaker warning is a Bootstrap alert (dark text on light yellow), not pale yellow text
+        assert 'class="alert alert-warning" role="status" id="unreviewed"' in report and "text-warning" not in report
     finally:
         srv.stop()
 
