@@ -133,7 +133,7 @@ def creating_session(subsession: Subsession):
 
 
 def vars_for_admin_report(subsession: Subsession):
-    """The instructor's live dashboard: counts only, small ones masked."""
+    """The instructor's live dashboard: class totals exact, small counts per programme or cell masked."""
     session = subsession.session
     unreviewed = [code for code in texts.LANGUAGES if not texts.load(code)["meta"]["reviewed"]]
     summary = dashboard.summary(instructor.participant_rows(session))

@@ -1,4 +1,4 @@
-"""What an instructor may see of a running class: counts only, small ones masked.
+"""What an instructor may see of a running class: counts only, small ones per cell masked.
 
 Plain Python, no oTree: the projector view and the live dashboard call these with one
 plain dict per participant, so the rules (what is counted, what is hidden) are tested

@@ -6,7 +6,8 @@ builds its route table. They then get oTree's login rules unchanged: with
 OTREE_AUTH_LEVEL=STUDY they ask for the admin login like every other admin page.
 Pinned to oTree 6.0.15; `tests/test_instructor.py` fails if an upgrade breaks it.
 
-Everything shown is a count from `dashboard.py` (small ones masked); no page here shows
+Everything shown is a count from `dashboard.py` (class totals exact, small counts per
+programme or cell masked) or the students' link; no page here shows
 a participant code, a name or an answer.
 """
 
