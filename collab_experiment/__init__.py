@@ -133,11 +133,14 @@ def creating_session(subsession: Subsession):
 
 
 def vars_for_admin_report(subsession: Subsession):
-    """The instructor's live dashboard: counts only, small ones masked."""
+    """The instructor's live dashboard: class totals exact, small counts per programme or cell masked."""
     session = subsession.session
     unreviewed = [code for code in texts.LANGUAGES if not texts.load(code)["meta"]["reviewed"]]
+    summary = dashboard.summary(instructor.participant_rows(session))
     return dict(
-        summary=dashboard.summary(instructor.participant_rows(session)),
+        summary=summary,
+        labels=instructor.dashboard_labels(summary["left_after_minutes"]),
+        link_may_be_loopback=instructor.link_may_be_loopback(),
         projector_url=f"/Projector/{session.code}",
         counts_url=f"/ClassCounts/{session.code}",
         unreviewed=", ".join(unreviewed),

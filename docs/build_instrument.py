@@ -45,7 +45,10 @@ SECTIONS = [
     ("debrief", "Debrief", ""),
     ("finished", "Finish page (everyone, whether they took part or not)", ""),
     ("full", "Session full page", ""),
-    ("projector", "Projector view (shown to the class)", ""),
+    ("projector", "Projector view (shown to the class)",
+     "`joined` = `not_started` + `in_progress` + `left` + `finished` + `declined`, shown exactly."),
+    ("instructor", "Instructor's screens (live dashboard, server start-up lines, messages)",
+     "The admin is in English: the dashboard and the server's start-up lines use the English texts."),
 ]
 
 
