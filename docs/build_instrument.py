@@ -46,6 +46,10 @@ SECTIONS = [
     ("finished", "Finish page (everyone, whether they took part or not)", ""),
     ("full", "Session full page", ""),
     ("projector", "Projector view (shown to the class)", ""),
+    ("class_results", "Class results (shown to the class after the survey)",
+     "The instructor's page `/ClassResults/<session>`: `{n}` is a count of students; "
+     "`{manager}`, `{partner}`, `{low}`, `{high}` are filled in from the texts and numbers "
+     "above; `decimal` is the decimal mark the page writes numbers with."),
 ]
 
 
