@@ -366,9 +366,9 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-def create(server, n, language):
+def create(server, n, language, **extra):
     r = requests.post(server.url + "/api/sessions", json=dict(
-        session_config_name="classroom", num_participants=n,
+        session_config_name="classroom", num_participants=n, **extra,
         modified_session_config_fields=dict(language=language, site="oslo")),
         headers={"otree-rest-key": server.env["OTREE_REST_KEY"]}, timeout=60)
     r.raise_for_status()
@@ -386,7 +386,7 @@ def test_the_page_is_closed_without_the_admin_login(server):
 
 
 def test_mid_session_the_page_warns_and_asks_then_masks(server):
-    session = create(server, 10, "nb")
+    session = create(server, 10, "nb", room_name="oslo")  # the projector shows a room's link
     link = session["session_wide_url"]
     t = texts.load("nb")["class_results"]
     done = [Student(link, programme="nursing", seed=i).open() for i in range(6)]
