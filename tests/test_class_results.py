@@ -259,7 +259,7 @@ def parse_page(page: str) -> dict:
     out = {}
     overall, _, programmes = page.partition('class="by"')
     blocks = [("class", overall)]
-    blocks += re.findall(r'data-programme="(\w+)">(.*?)</section></section>', programmes, flags=re.S)
+    blocks += re.findall(r'data-programme="(\w+)">(.*?</section>)</section>', programmes, flags=re.S)
     for group, text in blocks:
         for scale, body in re.findall(r'data-scale="(\w+)">(.*?)</section>', text, flags=re.S):
             entry = out.setdefault((group, scale), dict(versions={}, effects={}))
