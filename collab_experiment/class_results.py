@@ -245,24 +245,30 @@ def _interval(lo, hi, t: dict, digits: int, sign: bool = False) -> str:
     return t["interval"].format(low=number(lo, t, digits, sign), high=number(hi, t, digits, sign))
 
 
-def _x(value: float, lo: float, hi: float, plot: tuple[int, int] = PLOT) -> float:
+def _x(value: float, lo: float, hi: float, plot: tuple[int, int] = PLOT) -> int:
     a, b = plot
-    return round(a + (value - lo) / (hi - lo) * (b - a), 1)
+    return round(a + (value - lo) / (hi - lo) * (b - a))
 
 
 def _data(*values) -> str:
-    return " ".join("" if v is None else f"{v:.6f}" for v in values)
+    return " ".join("" if v is None else f"{v:.4f}" for v in values)
 
 
-def axis_symbol(t: dict, low_label: str, high_label: str) -> str:
-    """The 1–7 axis drawn once per page (`<use href="#axis">` in every chart)."""
+def shared_defs(t: dict, low_label: str, high_label: str) -> str:
+    """What every chart repeats, drawn once per page and placed with `<use>`: the 1–7
+    axis (`#axis`) and the row labels (`#v-trust-same` …, `#e-manager` …)."""
     lo, hi = contract.LIKERT[0], contract.LIKERT[-1]
     grid = "".join(f"M{_x(v, lo, hi)} 0V{4 * ROW}" for v in contract.LIKERT)
     ticks = "".join(f'<text x="{_x(v, lo, hi)}" y="{4 * ROW + 26}" class="tick">{v}</text>' for v in contract.LIKERT)
-    ends = (f'<text x="{(PLOT[0] + PLOT[1]) / 2}" y="{4 * ROW + 52}" class="end">{lo} = {html.escape(low_label)} · '
+    ends = (f'<text x="{(PLOT[0] + PLOT[1]) // 2}" y="{4 * ROW + 52}" class="end">{lo} = {html.escape(low_label)} · '
             f'{hi} = {html.escape(high_label)}</text>')
+    labels = "".join(
+        f'<text id="v-{m}-{p}" class="lab {"t" if m == "trust" else "c"}">'
+        f'{html.escape(t["version"].format(manager=t["manager"][m], partner=t["partner"][p]))}</text>'
+        for m, p in VERSIONS)
+    labels += "".join(f'<text id="e-{f}" class="lab">{html.escape(t["effect"][f])}</text>' for f, _ in EFFECTS)
     return (f'<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
-            f'<g id="axis"><path d="{grid}" class="grid"/>{ticks}{ends}</g></defs></svg>')
+            f'<g id="axis"><path d="{grid}" class="grid"/>{ticks}{ends}</g>{labels}</defs></svg>')
 
 
 def versions_svg(scale_result: dict, t: dict) -> str:
@@ -273,8 +279,7 @@ def versions_svg(scale_result: dict, t: dict) -> str:
     for i, v in enumerate(scale_result["versions"]):
         y = i * ROW + ROW // 2
         colour = "t" if v["manager"] == "trust" else "c"
-        label = t["version"].format(manager=t["manager"][v["manager"]], partner=t["partner"][v["partner"]])
-        parts.append(f'<text x="0" y="{y + 9}" class="lab {colour}">{html.escape(label)}</text>')
+        parts.append(f'<use href="#v-{v["manager"]}-{v["partner"]}" y="{y + 9}"/>')
         if not v["shown"] or v["mean"] is None:
             parts.append(f'<text x="{PLOT[0]}" y="{y + 9}" class="na">{html.escape(t["not_enough"])}</text>')
             continue
@@ -318,7 +323,7 @@ def effects_svg(scale_result: dict, t: dict, extent: float) -> str:
              f'{number(extent, t, 1, True)}</text>']
     for i, e in enumerate(scale_result["effects"]):
         y = i * ROW + ROW // 2
-        parts.append(f'<text x="0" y="{y + 9}" class="lab">{html.escape(t["effect"][e["factor"]])}</text>')
+        parts.append(f'<use href="#e-{e["factor"]}" y="{y + 9}"/>')
         if not e["shown"] or e["estimate"] is None:
             parts.append(f'<text x="{PLOT[0]}" y="{y + 9}" class="na">{html.escape(t["not_enough"])}</text>')
             continue
@@ -386,7 +391,7 @@ def render_page(results: dict, texts: dict, language: str, programme_names: dict
             if results["programmes"] and results["hidden_programmes"]:
                 body.append(f'<p class="na">{html.escape(t["programmes_hidden"])}</p>')
     return PAGE.format(lang=language, title=html.escape(t["title"]), css=CSS,
-                       axis=axis_symbol(t, agree["1"], agree["7"]), body="".join(body))
+                       axis=shared_defs(t, agree["1"], agree["7"]), body="".join(body))
 
 
 def render_warning(in_progress: int, texts: dict, language: str, anyway_url: str) -> str:
@@ -424,12 +429,12 @@ CSS = (
     ".chart text{font-size:28px;fill:#111}"
     # the axis is drawn once in <defs>: its texts match selectors outside `.chart`
     "text.tick{font-size:24px;text-anchor:middle;fill:#333}text.end{font-size:22px;fill:#333;text-anchor:middle}"
-    ".chart .lab{font-weight:700}"
+    "text.lab{font-size:28px;font-weight:700;fill:#111}"
     ".chart .na{font-style:italic;fill:#555}.chart .val{font-weight:700}.chart .ci{font-weight:400;font-size:24px}"
     ".chart .n{font-size:20px;fill:#444}"
     ".grid{stroke:#ccc;stroke-width:2}.zero{stroke:#111;stroke-width:3}"
     f".w{{stroke-width:7;stroke-linecap:round}}.w.t{{stroke:{TRUST}}}.w.c{{stroke:{CONTROL}}}.w.e{{stroke:#333}}"
-    f"circle.t{{fill:{TRUST}}}circle.c{{fill:{CONTROL}}}.chart .lab.t{{fill:{TRUST}}}.chart .lab.c{{fill:{CONTROL}}}"
+    f"circle.t{{fill:{TRUST}}}circle.c{{fill:{CONTROL}}}text.lab.t{{fill:{TRUST}}}text.lab.c{{fill:{CONTROL}}}"
     "rect.e{fill:#111}"
     "p.na{font-style:italic;color:#555}.warn{font-size:32px;max-width:36em}"
     ".button{display:inline-block;font-size:28px;padding:12px 24px;border:3px solid #111;color:#111;"

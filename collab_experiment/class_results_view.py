@@ -12,7 +12,9 @@ No pandas here: the numbers come from `analysis.core`.
 
 from __future__ import annotations
 
-from starlette.responses import HTMLResponse
+import gzip
+
+from starlette.responses import Response
 
 from otree.models import Participant
 from otree.views.cbv import AdminSessionPage
@@ -105,5 +107,10 @@ class ClassResults(AdminSessionPage):
 
     def get(self, request, **kwargs):
         anyway = request.query_params.get("anyway") == "1"
-        body = page(self.session, anyway, request.url.path)
-        return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+        body = page(self.session, anyway, request.url.path).encode("utf-8")
+        headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            # the charts repeat their markup: a tenth of the bytes over a lecture hall's Wi-Fi
+            body = gzip.compress(body, compresslevel=6)
+            headers["Content-Encoding"] = "gzip"
+        return Response(body, media_type="text/html; charset=utf-8", headers=headers)
