@@ -3,7 +3,6 @@ guarded while students answer, in three languages, for the admin only."""
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import pathlib
