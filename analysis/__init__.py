@@ -6,6 +6,8 @@ Imports no oTree. One decision, one place:
 - ``contract``: the tidy table, codes, scales and effects schema of DESIGN.md
 - ``load``: exports (oTree wide or the custom export) -> tidy table; withdrawals; scoring
 - ``codebook``: codebook (CSV, Markdown) and the Stata file
+- ``core``: the estimators' numeric core (moments, the Welch difference in means, t
+  intervals; NumPy and scipy.special only), shared with the app's class results page
 - ``estimators``: difference in means, Lin, factorial, block-weighted, fixed effects,
   heterogeneity; every estimator returns rows of the effects schema
 - ``inference``: Holm, Benjamini-Hochberg, TOST, randomisation inference

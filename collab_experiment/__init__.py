@@ -14,7 +14,7 @@ from otree.api import BaseConstants, BaseGroup, BasePlayer, BaseSubsession, mode
 
 import settings
 from analysis import contract
-from . import assignment, dashboard, instructor, privacy, security, texts, tidy, withdrawal
+from . import assignment, class_results_view, dashboard, instructor, privacy, security, texts, tidy, withdrawal
 from .survey_page import SurveyPage, language_of, read_var, stamp_once
 
 instructor.register_routes()  # the projector view and live counts (admin login applies)
@@ -144,6 +144,7 @@ def vars_for_admin_report(subsession: Subsession):
         projector_url=f"/Projector/{session.code}",
         counts_url=f"/ClassCounts/{session.code}",
         unreviewed=", ".join(unreviewed),
+        **class_results_view.report_vars(session),  # "Show the class its results"
     )
 
 

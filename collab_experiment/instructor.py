@@ -162,6 +162,8 @@ class Projector(AdminSessionPage):
             keys=", ".join(f'"{k}"' for k in ("joined", *dashboard.STATUSES)),
             counts_url=html.escape(str(request.url_for("ClassCounts", code=self.session.code))),
             fullscreen=html.escape(t["fullscreen"]),
+            results_url=f"/ClassResults/{self.session.code}",
+            results_label=html.escape(texts.load(language)["class_results"]["button"]),
         )
         return HTMLResponse(body, headers={"Cache-Control": "no-store"})
 
@@ -200,7 +202,8 @@ def register_routes() -> None:
     if _registered:
         return
     _registered = True
-    for view in (Projector, ClassCounts):
+    from .class_results_view import ClassResults  # the class's own results, for the projector
+    for view in (Projector, ClassCounts, ClassResults):
         view.__module__ = otree.views.admin.__name__  # oTree collects views by module
         setattr(otree.views.admin, view.__name__, view)
     otree.views.participant.no_participants_left_http_response = full_session_response
@@ -293,6 +296,7 @@ h1{{font-size:4vw;margin:0}}
 .warning{{font-size:1.6vw;margin:0;padding:.6em .8em;background:#fff3cd;color:#3d2a00;border:3px solid #8a5a00;border-radius:.3em}}
 button{{font-size:1.4vw;padding:.5em 1em;align-self:flex-start}}
 :fullscreen button{{display:none}}
+.results{{font-size:1.4vw;color:#111;align-self:flex-start}}
 </style></head>
 <body><main>
 <div class="qr" aria-label="QR code">{qr}</div>
@@ -305,6 +309,7 @@ button{{font-size:1.4vw;padding:.5em 1em;align-self:flex-start}}
 </div>
 <p class="others">{small}</p>
 <button type="button" id="fullscreen">{fullscreen}</button>
+<a class="results" id="class-results" href="{results_url}">{results_label}</a>
 </div></main>
 <script>
 (function () {{
