@@ -72,7 +72,8 @@ def tost(estimate: float, std_error: float, df: float, sesoi: float, alpha: floa
         ``p_tost`` = max of the two, ``equivalent`` (p_tost < alpha) and the
         (1 - 2 alpha) interval ``ci90_low``, ``ci90_high``.
     """
-    if not (np.isfinite(estimate) and np.isfinite(std_error) and np.isfinite(df)) or std_error <= 0:
+    if (not (np.isfinite(estimate) and np.isfinite(std_error) and np.isfinite(df)
+             and np.isfinite(sesoi)) or std_error <= 0):
         return dict(p_lower=np.nan, p_upper=np.nan, p_tost=np.nan, equivalent=pd.NA,
                     ci90_low=np.nan, ci90_high=np.nan)
     p_lower = float(stats.t.sf((estimate + sesoi) / std_error, df))
