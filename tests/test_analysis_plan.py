@@ -95,3 +95,18 @@ def test_broken_plan_is_a_one_line_error_naming_the_file(tmp_path, text, problem
         load_plan(p)
     assert "bad_plan.toml" in str(exc.value) and problem in str(exc.value)
     assert "\n" not in str(exc.value)
+
+
+def test_readme_lists_the_registered_estimators_and_no_file_outside_the_repository():
+    from analysis import registry
+    readme = (DEFAULT_PLAN.parent / "README.md").read_text(encoding="utf-8")
+    listed = readme.split("<!-- registry -->\n")[1].split("\n<!-- /registry -->")[0]
+    assert listed == registry.markdown_list()
+    root = DEFAULT_PLAN.parents[1]
+    files = [*root.joinpath("analysis").rglob("*.py"), *root.joinpath("analysis").glob("*.md"),
+             *root.joinpath("analysis").glob("*.toml"), *root.joinpath("tests").glob("test_analysis_*.py"),
+             root / "settings.py"]
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        for name in ("DESIGN" + ".md", "INSTRUMENT" + ".md", "../" + "shared"):
+            assert name not in text, (f, name)

