@@ -348,9 +348,13 @@ def instrument_versions_note(df: pd.DataFrame) -> str:
     df : DataFrame
         Tidy rows (``instrument_version``; decliners and withdrawn rows count as unknown).
     """
-    counts = df["instrument_version"].astype("string").fillna("unknown").value_counts().sort_index()
-    parts = [f"{v} ({n} rows)" for v, n in counts.items()]
-    return "instrument versions: " + ", ".join(parts)
+    v = df["instrument_version"].astype("string")
+    counts = v.dropna().value_counts().sort_index()
+    parts = [f"{k} ({n} participants)" for k, n in counts.items()]
+    missing = int(v.isna().sum())
+    return ("instrument versions: " + (", ".join(parts) or "none recorded")
+            + (f"; {missing} rows without a version (declined or withdrawn: no answers kept)"
+               if missing else ""))
 
 
 def write_tidy(df: pd.DataFrame, path: str | Path) -> None:

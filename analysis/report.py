@@ -114,20 +114,24 @@ def flow_plot(fl: pd.DataFrame) -> plt.Figure:
     ax.set_ylim(0, 1)
 
     def box(x, y, text, w=0.2):
-        ax.text(x, y, text, ha="center", va="center", fontsize=7.5,
-                bbox=dict(boxstyle="round", fc="#f4f4f4", ec="#444"))
+        return ax.text(x, y, text, ha="center", va="center", fontsize=7.5,
+                       bbox=dict(boxstyle="round", fc="#f4f4f4", ec="#444"))
+
+    def arrow_to(target, x0, y0):  # from a point of the main column to a side box's left edge
+        ax.annotate("", xy=(0, 0.5), xycoords=target, xytext=(x0, y0), textcoords="data",
+                    arrowprops=dict(arrowstyle="->", color="#444", shrinkB=4))
 
     def arrow(x0, y0, x1, y1):
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops=dict(arrowstyle="->", color="#444"))
     box(0.5, 0.93, f"Opened the link: {int(top.opened)}")
-    box(0.85, 0.8, f"Declined / no consent: {int(top.opened - top.consented - top.withdrawn)}\n"
-                   f"Withdrew later: {int(top.withdrawn)}")
+    declined = box(0.85, 0.8, f"Declined / no consent: {int(top.opened - top.consented - top.withdrawn)}\n"
+                              f"Withdrew later: {int(top.withdrawn)}")
     arrow(0.5, 0.89, 0.5, 0.77)
-    arrow(0.5, 0.83, 0.73, 0.8)  # to "declined"
+    arrow_to(declined, 0.5, 0.8)
     box(0.5, 0.72, f"Consented: {int(top.consented)}")
-    box(0.85, 0.6, f"Left before assignment: {int(top.consented - top.assigned)}")
+    left = box(0.85, 0.6, f"Left before assignment: {int(top.consented - top.assigned)}")
     arrow(0.5, 0.68, 0.5, 0.56)
-    arrow(0.5, 0.62, 0.72, 0.6)  # to "left before assignment"
+    arrow_to(left, 0.5, 0.6)
     box(0.5, 0.52, f"Assigned (stratified permuted blocks): {int(top.assigned)}")
     n = max(1, len(progs))
     for k, r in enumerate(progs.itertuples()):

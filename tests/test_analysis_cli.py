@@ -57,6 +57,11 @@ def test_report_recovers_a_large_injected_effect_from_either_export(tmp_path, fm
     html = (out / "report.html").read_text()
     assert "data:image/png;base64," in html and "src=\"http" not in html and "<link" not in html
     assert "default_plan.toml" in html and "SHA-256" in html
+    # the report opens with the confirmatory results; the second balance table names covariates
+    assert html.index("<h2>Confirmatory hypotheses</h2>") < html.index("<h2>Deviations")
+    worst = html.split("The largest absolute standardised difference")[1].split("</table>")[0]
+    assert "<th>covariate</th>" in worst and "<th>level</th>" in worst
+    assert "0.4 outcome SDs" in html and "converted to scale points" in html
     assert "withdrawal_code" not in html and "withdrawal_code" not in (out / "tidy.csv").read_text()[:2000]
 
 

@@ -127,3 +127,29 @@ def test_markdown_renderer_handles_lists_tables_and_code():
     html = markdown_to_html(md)
     assert "No design diagnosis was attached." in html and html.count("<pre><code>") == 1
     assert "<li><b>H1</b>:" in html and "&lt;!--" not in html
+
+
+def test_preregistration_and_diagnosis_pages_fit_a_laptop_screen(prereg):
+    """Headless Chromium at 1280 px: no horizontal scrolling of the page."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = pathlib.Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Debian chromium not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        for name in ("prereg.html", "diagnosis.html"):
+            page.goto((prereg / name).as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1280, name
+            widest = page.evaluate("Math.max(...Array.from(document.querySelectorAll('table'))"
+                                   ".map(t => t.getBoundingClientRect().right))")
+            assert widest <= 1280, (name, widest)
+        browser.close()
+
+
+def test_html_tables_align_text_left_and_numbers_right():
+    from analysis.htmlparts import table
+    html = table(pd.DataFrame({"covariate": ["age_band"], "std_diff": [0.1234], "n": [12]}))
+    assert "<td>age_band</td>" in html and '<td class="n">0.123</td>' in html and '<td class="n">12</td>' in html
+    assert "std_<wbr>diff" in html  # long headers may wrap
