@@ -216,6 +216,8 @@ def estimate(sim: Simulated, design: Design) -> dict[tuple[str, str, str], dict[
     dict
         (factor, programme, estimator) -> dict of arrays (est, se, df, lo, hi, p, n).
     """
+    # The keys name the registered estimators (analysis.registry) these arrays reproduce;
+    # tests/test_analysis_design.py checks them against those functions to 1e-10.
     out = {}
     per_prog: dict[str, list] = {f: [] for f in DESIGN_FACTORS}
     for j, prog in enumerate(design.programmes):

@@ -387,7 +387,15 @@ def sensitivity_table(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """Confirmatory effects re-estimated excluding people who failed each check.
 
     Sensitivity only: the checks come after treatment, so excluding on them can
-    unbalance the arms. ``sample`` names the exclusion.
+    unbalance the arms. ``sample`` names the exclusion. The primary estimators of both
+    scopes (per programme and pooled) are re-run.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table.
+    plan : Plan
+        The exclusions, the confirmatory family and the primary estimators.
     """
     s = _sample(tidy, plan)
     frames = []
@@ -396,12 +404,9 @@ def sensitivity_table(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
             continue
         sub = s[s[var].fillna(False).astype(bool).to_numpy()]
         for _, outcome, factor in plan.confirmatory:
-            if factor == INTERACTION:
-                f = est.factorial(sub, outcome, alpha=plan.alpha)
-                f = f[f.factor == INTERACTION]
-            else:
-                f = est.difference_in_means(sub, outcome, factor, alpha=plan.alpha)
-            b = est.block_weighted(sub, outcome, factor, alpha=plan.alpha)
+            per = registry.get(plan.primary_estimator(EFFECT_PROGRAMMES[0], factor))
+            f = per.run(sub, outcome, plan, (factor,))
+            b = registry.get(plan.primary_estimator(registry.POOLED, factor)).run(sub, outcome, plan, (factor,))
             frames.append(pd.concat([f, b]).assign(sample=f"excluding failed {var}"))
     if not frames:
         return pd.DataFrame()
