@@ -177,6 +177,9 @@ def test_conditional_exact_p_equals_brute_force_enumeration_of_the_within_block_
     centre = dist.mean()
     want = np.mean(np.abs(dist - centre) >= abs(y @ c - centre) - 1e-9)
     assert res["p_value"] == pytest.approx(want, abs=1e-12)
+    # the Monte Carlo path (one random bit per pair) agrees within its error
+    mc = randomisation_test(y, c, sub, draws=20_000, seed=3, exact_limit=0)
+    assert mc["method"] == "monte_carlo" and abs(mc["p_value"] - want) < 4 * np.sqrt(want * (1 - want) / 20_000) + 1e-4
 
 
 def test_conditional_scheme_keeps_its_size_under_a_large_partner_effect_and_has_more_power():
