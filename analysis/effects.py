@@ -71,8 +71,9 @@ def estimate_effects(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     hypothesis are robustness rows (``adjustment = robustness``, unadjusted), so they
     never inflate a family. Confirmatory family (Holm): the plan's outcome x factor
     pairs, pooled primary rows. Exploratory (BH, together): every other primary row on
-    the outcome scales. Check rows (perceived autonomy, the manipulation checks as
-    outcomes): ``adjustment = check``, unadjusted.
+    the outcome scales. The primary rows of the checks (perceived autonomy, the
+    manipulation checks as outcomes): ``adjustment = check``, unadjusted; their other
+    estimators' rows are robustness rows too.
 
     Parameters
     ----------

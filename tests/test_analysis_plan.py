@@ -110,3 +110,21 @@ def test_readme_lists_the_registered_estimators_and_no_file_outside_the_reposito
         text = f.read_text(encoding="utf-8")
         for name in ("DESIGN" + ".md", "INSTRUMENT" + ".md", "../" + "shared"):
             assert name not in text, (f, name)
+
+
+def test_sesoi_in_scale_points_uses_the_pooled_within_cell_sd_of_an_ols_on_cell_dummies(tmp_path):
+    import numpy as np
+    import statsmodels.formula.api as smf
+    from analysis import estimators as est
+    from analysis.contract import EFFECT_PROGRAMMES
+    from analysis.effects import sesoi_table
+    plan = load_plan()
+    tidy = tidy_study(500, tmp_path=tmp_path)
+    ses = sesoi_table(tidy, plan).set_index("outcome")
+    s = est.analysis_sample(tidy)
+    for outcome in OUTCOME_SCALES:
+        d = s[s[outcome].notna() & s.programme.isin(EFFECT_PROGRAMMES)]
+        fit = smf.ols(f"{outcome} ~ C(programme):C(manager):C(partner)", data=d).fit()
+        sd = np.sqrt(fit.ssr / fit.df_resid)  # residual SD of the cell-means model
+        assert ses.loc[outcome, "pooled_sd"] == pytest.approx(sd, rel=1e-10)
+        assert ses.loc[outcome, "sesoi_points"] == pytest.approx(plan.sesoi_sd * sd, rel=1e-10)
