@@ -81,7 +81,8 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
               "cryptographic random source; every assignment's audit trail (stratum, block, "
               "position, probability 1/4, time, algorithm version) is stored. Programme `other` is "
               "assigned in its own stratum and reported descriptively. Abandoned places are not "
-              "refilled.", ""]
+              "refilled. The design decisions are documented in the project's `docs/design.md`, "
+              "the instrument's texts in all three languages in `docs/instrument.md`.", ""]
     lines += ["## 3. Outcomes and estimands", ""]
     for sc in EFFECT_OUTCOMES:
         kind = "manipulation check" if sc in CHECK_SCALE_FACTORS else "outcome"
