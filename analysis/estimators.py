@@ -1,4 +1,4 @@
-"""Estimators of the effects table: each returns rows of DESIGN.md's effects schema.
+"""Estimators of the effects table: each returns rows of the effects schema (``contract.EFFECT_COLUMNS``).
 
 Degrees of freedom (documented because references differ):
 
