@@ -1,10 +1,9 @@
 """The instructor's screens: a projector view with a QR code, and live counts.
 
-oTree has no public hook for extra admin pages, so `register_routes()` lists this
-module's views among oTree's built-in admin views (`otree.views.admin`) before oTree
-builds its route table. They then get oTree's login rules unchanged: with
+oTree has no public hook for extra admin pages: `ADMIN_VIEWS` declares this module's
+views, and `otree_glue.install()` lists them among oTree's built-in admin views before
+oTree builds its route table. They then get oTree's login rules unchanged: with
 OTREE_AUTH_LEVEL=STUDY they ask for the admin login like every other admin page.
-Pinned to oTree 6.0.15; `tests/test_instructor.py` fails if an upgrade breaks it.
 
 Everything shown is a count from `dashboard.py` (small ones masked); no page here shows
 a participant code, a name or an answer.
@@ -13,19 +12,12 @@ a participant code, a name or an answer.
 from __future__ import annotations
 
 import html
-import logging
 
 import segno
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-import otree.errorpage
-import otree.middleware
-import otree.settings
-import otree.views.admin
-import otree.views.participant
-from otree.views.cbv import AdminSessionPage
-
 from . import dashboard, texts
+from .otree_glue import AdminSessionPage, anonymous_code
 from .survey_page import read_var
 
 
@@ -56,7 +48,7 @@ def join_url(request, session) -> str:
     if room is not None:
         # straight past the room's welcome page: one page less on a phone
         return f"{room.get_room_wide_url(request)}?welcome_page_ok=1"
-    return str(request.url_for("JoinSessionAnonymously", anonymous_code=session._anonymous_code))
+    return str(request.url_for("JoinSessionAnonymously", anonymous_code=anonymous_code(session)))
 
 
 def qr_svg(url: str) -> str:
@@ -107,48 +99,8 @@ def full_session_response():
     return Response(page, status_code=404, media_type="text/html")
 
 
-_registered = False
-
-
-def register_routes() -> None:
-    """List our admin views with oTree's, use the friendly 'full' page, lock exports.
-
-    Must run before `otree.urls` is imported (oTree imports the apps first).
-    """
-    global _registered
-    if _registered:
-        return
-    _registered = True
-    for view in (Projector, ClassCounts):
-        view.__module__ = otree.views.admin.__name__  # oTree collects views by module
-        setattr(otree.views.admin, view.__name__, view)
-    otree.views.participant.no_participants_left_http_response = full_session_response
-    # oTree runs data exports outside its request lock but on the same database
-    # connection as page requests, so an export's commit or rollback could land in the
-    # middle of a student's submission. An empty set makes every request, exports
-    # included, take the lock: an export waits a moment, an answer is never lost.
-    otree.middleware.PATHS_WITHOUT_LOCK = set()
-    # Unless a developer asked for debug pages (OTREE_DEBUG=1), a server error shows a
-    # calm page in three languages instead of oTree's admin-facing error page. oTree
-    # builds its 500 page from this template when it starts.
-    if not otree.settings.DEBUG:
-        otree.errorpage.TEMPLATE = ERROR_HTML
-    _log_server_errors()
-
-
-def _log_server_errors() -> None:
-    """Write every request's exception to the server log (oTree's setup drops them)."""
-    middleware = otree.errorpage.OTreeServerErrorMiddleware
-    original = middleware.__call__
-
-    async def call_and_log(self, scope, receive, send):
-        try:
-            await original(self, scope, receive, send)
-        except Exception:
-            logging.getLogger("collab_experiment").exception("server error on %s", scope.get("path"))
-            raise
-
-    middleware.__call__ = call_and_log
+# Registered by `otree_glue.install()` among oTree's admin views (admin login applies).
+ADMIN_VIEWS = [Projector, ClassCounts]
 
 
 PROJECTOR_HTML = """<!DOCTYPE html>
