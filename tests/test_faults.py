@@ -1,7 +1,8 @@
 """Faults in the middle of a class: the server killed, PostgreSQL restarted, exports running.
 
-Only the tests' own throw-away PostgreSQL is restarted. The promise: every answer the server acknowledged (by moving the student on) is stored,
-and students carry on where they were.
+The promise: every answer the server acknowledged (by moving the student on) is stored,
+and students carry on where they were. Only the tests' own throw-away PostgreSQL
+(`throwaway_postgres.py`) is restarted, never the machine's.
 """
 
 import concurrent.futures
