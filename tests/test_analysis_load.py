@@ -3,10 +3,6 @@ codebook and Stata output, and one-line errors for bad input."""
 from __future__ import annotations
 
 import json
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
 
 import numpy as np
 import pandas as pd

@@ -2,11 +2,6 @@
 own plan changes the families, and a broken plan is a one-line error."""
 from __future__ import annotations
 
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
-
 import pytest
 
 from analysis.effects import estimate_effects
