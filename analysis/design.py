@@ -104,13 +104,27 @@ class Design:
             raise AnalysisInputError("design", "sims >= 2, outcome_sd > 0 and classes >= 1 needed")
 
     def effect(self, factor: str, programme: str) -> float:
-        """The estimand in scale points: the assumed effect, diluted by check failures."""
+        """The estimand in scale points: the assumed effect, diluted by check failures.
+
+        Parameters
+        ----------
+        factor : str
+            ``manager``, ``partner`` or ``manager:partner``.
+        programme : str
+            A programme code.
+        """
         return (float(self.effect_sd.get(factor, {}).get(programme, 0.0)) * self.outcome_sd
                 * (1 - self.check_failure))
 
 
 def parse_n(text: str) -> dict[str, int]:
-    """``nursing=120,teacher=120`` -> {'nursing': 120, 'teacher': 120}."""
+    """``nursing=120,teacher=120`` -> {'nursing': 120, 'teacher': 120}.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated ``programme=count`` pairs.
+    """
     out = {}
     for part in filter(None, (x.strip() for x in text.split(","))):
         name, _, value = part.partition("=")
@@ -155,7 +169,15 @@ def design_from_plan(plan: Plan, **overrides) -> Design:
 # ---------------------------------------------------------------- simulation
 def assign_cells(design: Design, sim: int) -> np.ndarray:
     """Cell index (0-3 in :data:`analysis.estimators.CELL_ORDER`) of every student in one
-    simulated study, from the real assignment module (programme-major order)."""
+    simulated study, from the real assignment module (programme-major order).
+
+    Parameters
+    ----------
+    design : Design
+        The assumed design (sizes, effects, attrition, simulations).
+    sim : int
+        Index of the simulated study (seeds its assignment).
+    """
     asg = load_assignment()
     index = {c: k for k, c in enumerate(est.CELL_ORDER)}
     cells = []
@@ -185,7 +207,13 @@ class Simulated:
 
 
 def simulate(design: Design, progress: Callable[[str], None] | None = None) -> Simulated:
-    """Draw ``design.sims`` studies: assignment (real module), attrition, outcomes."""
+    """Draw ``design.sims`` studies: assignment (real module), attrition, outcomes.
+
+    Parameters
+    ----------
+    progress : callable, optional
+        Called with a short message at each step; None for silence.
+    """
     say = progress or (lambda m: None)
     S = design.sims
     prog = np.concatenate([np.full(int(design.n[p]), j) for j, p in enumerate(design.programmes)])
@@ -212,6 +240,13 @@ def simulate(design: Design, progress: Callable[[str], None] | None = None) -> S
 
 def estimate(sim: Simulated, design: Design) -> dict[tuple[str, str, str], dict[str, np.ndarray]]:
     """Estimates, SEs, dfs and intervals of every diagnosed row for every simulation.
+
+    Parameters
+    ----------
+    sim : Simulated
+        The simulated studies (:func:`simulate`).
+    design : Design
+        The assumed design (sizes, effects, attrition, simulations).
 
     Returns
     -------
@@ -255,7 +290,19 @@ def _row(e, se, df, n, design: Design) -> dict[str, np.ndarray]:
 
 def power_curve(r: dict[str, np.ndarray], truth: float, deltas: np.ndarray, alpha: float
                 ) -> np.ndarray:
-    """Simulated power at each effect in ``deltas`` (same units as the estimates)."""
+    """Simulated power at each effect in ``deltas`` (same units as the estimates).
+
+    Parameters
+    ----------
+    r : dict of arrays
+        One row's per-simulation results (``est``, ``se``, ``df``).
+    truth : float
+        The effect the simulations were drawn with.
+    deltas : array
+        Effects at which to compute power.
+    alpha : float
+        Two-sided significance level.
+    """
     ok = np.isfinite(r["est"]) & np.isfinite(r["se"]) & (r["se"] > 0)
     if not ok.any():
         return np.full(len(deltas), np.nan)
@@ -265,7 +312,19 @@ def power_curve(r: dict[str, np.ndarray], truth: float, deltas: np.ndarray, alph
 
 
 def mde(r: dict[str, np.ndarray], truth: float, alpha: float, target: float = 0.8) -> float:
-    """Smallest effect with simulated power >= target (linear interpolation on a fine grid)."""
+    """Smallest effect with simulated power >= target (linear interpolation on a fine grid).
+
+    Parameters
+    ----------
+    r : dict of arrays
+        One row's per-simulation results (``est``, ``se``, ``df``).
+    truth : float
+        The effect the simulations were drawn with.
+    alpha : float
+        Two-sided significance level.
+    target : float
+        The power wanted.
+    """
     se = np.nanmedian(r["se"]) if np.isfinite(r["se"]).any() else np.nan
     if not np.isfinite(se):
         return np.nan
@@ -284,6 +343,13 @@ def mde(r: dict[str, np.ndarray], truth: float, alpha: float, target: float = 0.
 def diagnose(design: Design, progress: Callable[[str], None] | None = None
              ) -> tuple[pd.DataFrame, dict]:
     """Simulate and summarise: one row per factor x programme x estimator.
+
+    Parameters
+    ----------
+    design : Design
+        The assumed design (sizes, effects, attrition, simulations).
+    progress : callable, optional
+        Called with a short message at each step; None for silence.
 
     Returns
     -------
@@ -347,7 +413,17 @@ def diagnose(design: Design, progress: Callable[[str], None] | None = None
 
 # ---------------------------------------------------------------- output
 def power_curve_plot(diag: pd.DataFrame, raw: dict, design: Design):
-    """Simulated power against the effect (in SDs) for the pooled and per-programme rows."""
+    """Simulated power against the effect (in SDs) for the pooled and per-programme rows.
+
+    Parameters
+    ----------
+    diag : DataFrame
+        The diagnosis (:func:`diagnose`).
+    raw : dict
+        The per-simulation results (:func:`diagnose`).
+    design : Design
+        The assumed design (sizes, effects, attrition, simulations).
+    """
     from .report import plt
     fig, axes = plt.subplots(1, len(DESIGN_FACTORS), figsize=(4.2 * len(DESIGN_FACTORS), 3.4),
                              sharey=True, squeeze=False)
@@ -376,7 +452,13 @@ def power_curve_plot(diag: pd.DataFrame, raw: dict, design: Design):
 
 
 def design_summary_text(design: Design) -> list[str]:
-    """The assumptions in words (for the HTML summary and the pre-registration)."""
+    """The assumptions in words (for the HTML summary and the pre-registration).
+
+    Parameters
+    ----------
+    design : Design
+        The assumed design (sizes, effects, attrition, simulations).
+    """
     n = ", ".join(f"{p} {design.n[p]}" for p in design.programmes)
     eff = "; ".join(f"{f}: " + ", ".join(f"{p} {design.effect_sd.get(f, {}).get(p, 0.0):g}"
                                          for p in design.programmes) for f in DESIGN_FACTORS)
@@ -394,7 +476,21 @@ def design_summary_text(design: Design) -> list[str]:
 
 def write_diagnosis(diag: pd.DataFrame, raw: dict, design: Design, out_dir: str | Path,
                     plan: Plan | None = None) -> dict[str, Path]:
-    """``diagnosis.csv`` and a short self-contained ``diagnosis.html`` with the power curves."""
+    """``diagnosis.csv`` and a short self-contained ``diagnosis.html`` with the power curves.
+
+    Parameters
+    ----------
+    diag : DataFrame
+        The diagnosis (:func:`diagnose`).
+    raw : dict
+        The per-simulation results (:func:`diagnose`).
+    design : Design
+        The assumed design (sizes, effects, attrition, simulations).
+    out_dir : path
+        Output folder, created if missing.
+    plan : Plan, optional
+        The analysis plan, named in the page.
+    """
     from .report import CSS, _png, _table
     import html as _html
     out = Path(out_dir)

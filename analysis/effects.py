@@ -51,6 +51,13 @@ def estimate_effects(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     ``block_weighted`` rows. Exploratory (BH, together): every other row of the plan's
     exploratory estimators on the outcome scales. ``lin`` and ``fixed_effects`` rows
     (robustness) and manipulation-check rows keep ``adjustment = none``.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (one row per participant, the contract's columns).
+    plan : Plan
+        The analysis plan (:func:`analysis.plan.load_plan`).
     """
     s = _sample(tidy, plan)
     a = plan.alpha
@@ -80,14 +87,28 @@ def estimate_effects(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 
 
 def heterogeneity_table(tidy: pd.DataFrame) -> pd.DataFrame:
-    """Treatment x programme Wald tests (HC2) for every outcome and factor."""
+    """Treatment x programme Wald tests (HC2) for every outcome and factor.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (one row per participant, the contract's columns).
+    """
     s = _sample(tidy)
     return pd.DataFrame([est.heterogeneity(s, o, f) for o in EFFECT_OUTCOMES
                          for f in (*FACTORS, INTERACTION)])
 
 
 def equivalence_table(effects: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """TOST against the plan's smallest effect of interest, for every outcome-scale row."""
+    """TOST against the plan's smallest effect of interest, for every outcome-scale row.
+
+    Parameters
+    ----------
+    effects : DataFrame
+        Effects rows (:func:`estimate_effects`).
+    plan : Plan
+        The analysis plan (:func:`analysis.plan.load_plan`).
+    """
     rows = []
     for r in effects[effects["outcome"].isin(EFFECT_OUTCOMES)].itertuples():
         t = tost(r.estimate, r.std_error, r.df, plan.sesoi, plan.alpha)
@@ -97,7 +118,13 @@ def equivalence_table(effects: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 
 
 def block_ids(df: pd.DataFrame) -> np.ndarray:
-    """Randomisation block of each person: session x stratum x block number."""
+    """Randomisation block of each person: session x stratum x block number.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy rows with ``session_code``, ``stratum``, ``programme`` and ``block``.
+    """
     stratum = df["stratum"].fillna(df["programme"]).astype("str")
     key = (df["session_code"].astype("str") + "|" + stratum + "|"
            + df["block"].astype("str").fillna("?"))
@@ -116,6 +143,17 @@ def ri_table(tidy: pd.DataFrame, effects: pd.DataFrame, plan: Plan,
 
     The sharp null: the assigned cell affects nobody's outcome. Labels are permuted
     within session x stratum x block, as the assignment did.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (one row per participant, the contract's columns).
+    effects : DataFrame
+        Effects rows (:func:`estimate_effects`), for the observed estimates.
+    plan : Plan
+        The analysis plan (:func:`analysis.plan.load_plan`).
+    progress : callable, optional
+        Called with a short message at each step; None for silence.
     """
     s = _sample(tidy, plan)
     families = plan.raw.get("randomisation_inference", {}).get("families", ["confirmatory"])
@@ -166,6 +204,13 @@ def sensitivity_table(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 
     Sensitivity only: the checks come after treatment, so excluding on them can
     unbalance the arms. ``sample`` names the exclusion.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (one row per participant, the contract's columns).
+    plan : Plan
+        The analysis plan (:func:`analysis.plan.load_plan`).
     """
     s = _sample(tidy, plan)
     frames = []
@@ -187,7 +232,15 @@ def sensitivity_table(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 
 
 def cell_means(tidy: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
-    """Mean of each outcome per programme and cell, with a t interval."""
+    """Mean of each outcome per programme and cell, with a t interval.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (one row per participant, the contract's columns).
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
+    """
     from scipy import stats
     base = tidy[tidy["assigned"].fillna(False).astype(bool)
                 & ~tidy["withdrawn"].fillna(False).astype(bool)]

@@ -59,6 +59,13 @@ def welch_arrays(n1, m1, v1, n0, m0, v0) -> tuple[np.ndarray, np.ndarray, np.nda
     """Difference in means, Neyman (= HC2) SE and Welch df from arm moments (vectorised).
 
     NaN where either arm has fewer than two people; df NaN when both variances are 0.
+
+    Parameters
+    ----------
+    n1, m1, v1 : array
+        Size, mean and variance (ddof=1) of the treated arm.
+    n0, m0, v0 : array
+        The same for the control arm.
     """
     n1, n0 = np.asarray(n1, dtype=float), np.asarray(n0, dtype=float)
     ok = (n1 >= 2) & (n0 >= 2)
@@ -88,6 +95,17 @@ def cell_contrast(ns: np.ndarray, means: np.ndarray, variances: np.ndarray, fact
     variance of a cell mean is s^2/n and that of the contrast sum_k c_k^2 s_k^2 / n_k:
     identical to the +-1/2-coded OLS with HC2 (MacKinnon & White 1985), without the
     matrix algebra, so thousands of simulated studies are estimated at once.
+
+    Parameters
+    ----------
+    ns : array
+        Cell sizes (last axis: the four cells of :data:`CELL_ORDER`).
+    means : array
+        Cell means, same shape.
+    variances : array
+        Cell variances (ddof=1), same shape.
+    factor : {'manager', 'partner', 'manager:partner'}
+        The factor (or the interaction) whose contrast is taken.
     """
     c = CELL_CONTRASTS[factor]
     est = (means * c).sum(axis=-1)
@@ -103,6 +121,17 @@ def pooled(est: np.ndarray, var: np.ndarray, n: np.ndarray, k: int
 
     estimate = sum_j (N_j/N) tau_j, SE = sqrt(sum_j (N_j/N)^2 V_j), df = N - k J over the
     programmes that are estimable (finite variance); NaN when none is.
+
+    Parameters
+    ----------
+    est : array
+        Per-programme estimates (last axis: programmes).
+    var : array
+        Their variances, same shape.
+    n : array
+        Their sample sizes, same shape.
+    k : int
+        Parameters per programme (2, or 4 for the interaction) for the df.
     """
     ok = np.isfinite(var) & np.isfinite(est)
     n = np.where(ok, n, 0).astype(float)
@@ -118,7 +147,19 @@ def pooled(est: np.ndarray, var: np.ndarray, n: np.ndarray, k: int
 
 
 def t_inference(est, se, df, alpha: float = ALPHA):
-    """t interval and two-sided p-value from estimate, SE and df (vectorised)."""
+    """t interval and two-sided p-value from estimate, SE and df (vectorised).
+
+    Parameters
+    ----------
+    est : array
+        Estimates.
+    se : array
+        Standard errors.
+    df : array
+        Degrees of freedom.
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
+    """
     est, se, df = (np.asarray(x, dtype=float) for x in (est, se, df))
     ok = np.isfinite(est) & np.isfinite(se) & np.isfinite(df) & (se > 0)
     df_ = np.where(ok, df, 1.0)
@@ -135,6 +176,13 @@ def welch(y1: np.ndarray, y0: np.ndarray) -> tuple[float, float, float]:
 
     The one-study case of :func:`arm_moments` + :func:`welch_arrays` (the design
     diagnosis calls those on many simulated studies at once).
+
+    Parameters
+    ----------
+    y1 : array
+        Outcomes of the treated group.
+    y0 : array
+        Outcomes of the control group.
 
     Returns
     -------
@@ -158,6 +206,13 @@ def welch(y1: np.ndarray, y0: np.ndarray) -> tuple[float, float, float]:
 
 def ols_hc2(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """OLS coefficients with the HC2 covariance matrix.
+
+    Parameters
+    ----------
+    X : array (n, k)
+        Design matrix, full column rank.
+    y : array (n,)
+        Outcome.
 
     Returns
     -------
@@ -210,6 +265,15 @@ def hedges_g(y1: np.ndarray, y0: np.ndarray, alpha: float = ALPHA) -> tuple[floa
     g = J * (mean1 - mean0) / s_pooled, J = 1 - 3 / (4 (n1 + n0) - 9); the interval is
     g +- t_{n1+n0-2} * sqrt((n1 + n0) / (n1 n0) + g^2 / (2 (n1 + n0))) (Hedges & Olkin
     1985; the formula of pingouin's ``compute_esci``, without its rounding).
+
+    Parameters
+    ----------
+    y1 : array
+        Outcomes of the treated group.
+    y0 : array
+        Outcomes of the control group.
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
     """
     n1, n0 = len(y1), len(y0)
     if n1 < 2 or n0 < 2:
@@ -227,7 +291,35 @@ def make_row(outcome: str, factor: str, programme: str, estimator: str, estimate
              std_error: float, df: float, n_treated: int, n_control: int,
              alpha: float = ALPHA, g: tuple[float, float, float] = (np.nan,) * 3,
              note: str = "") -> dict:
-    """One effects row: t interval and two-sided t p-value from estimate, SE and df."""
+    """One effects row: t interval and two-sided t p-value from estimate, SE and df.
+
+    Parameters
+    ----------
+    outcome : str
+        The outcome column.
+    factor : str
+        ``manager``, ``partner`` or ``manager:partner``.
+    programme : str
+        A programme code or ``pooled``.
+    estimator : str
+        The estimator's name.
+    estimate : float
+        The point estimate.
+    std_error : float
+        Its standard error.
+    df : float
+        Degrees of freedom of the t reference distribution.
+    n_treated : int
+        People in the treated arm.
+    n_control : int
+        People in the control arm.
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
+    g : tuple of float
+        Hedges' g and its interval (NaN when not computed).
+    note : str
+        Why a row is not estimable or was adapted; empty otherwise.
+    """
     ok = np.isfinite(estimate) and np.isfinite(std_error) and np.isfinite(df) and std_error > 0
     if ok:
         lo, hi, p = (float(x) for x in t_inference(estimate, std_error, df, alpha))
@@ -244,20 +336,41 @@ def make_row(outcome: str, factor: str, programme: str, estimator: str, estimate
 
 
 def rows_to_frame(rows: Iterable[dict]) -> pd.DataFrame:
+    """Effects rows (dicts from :func:`make_row`) as a DataFrame with the effects columns and integer counts.
+
+    Parameters
+    ----------
+    rows : iterable of dict
+        Rows from :func:`make_row`.
+    """
     df = pd.DataFrame(list(rows), columns=list(EFFECT_COLUMNS))
     return df.astype({"n_treated": "int64", "n_control": "int64"})
 
 
 # ---------------------------------------------------------------- data helpers
 def analysis_sample(tidy: pd.DataFrame) -> pd.DataFrame:
-    """Assigned, not withdrawn, in a programme with its own effects (intention to treat)."""
+    """Assigned, not withdrawn, in a programme with its own effects (intention to treat).
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (one row per participant, the contract's columns).
+    """
     keep = (tidy["assigned"].fillna(False).astype(bool) & ~tidy["withdrawn"].fillna(False).astype(bool)
             & tidy["programme"].isin(EFFECT_PROGRAMMES))
     return tidy.loc[keep.to_numpy()]
 
 
 def treatment(df: pd.DataFrame, factor: str) -> np.ndarray:
-    """1 for the treated code of ``factor`` (trust; other), 0 for the control code."""
+    """1 for the treated code of ``factor`` (trust; other), 0 for the control code.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy rows.
+    factor : {'manager', 'partner'}
+        The factor whose effect is estimated.
+    """
     treated, _ = FACTORS[factor]
     return (df[factor] == treated).to_numpy(dtype=float)
 
@@ -290,6 +403,11 @@ def difference_in_means(df: pd.DataFrame, outcome: str, factor: str,
     outcome : str
         A numeric column (a scale score, or a 0/1 manipulation-check outcome).
     factor : {'manager', 'partner'}
+    programmes : sequence of str, optional
+        Programmes to estimate; default every programme with its own effects
+        (``EFFECT_PROGRAMMES``).
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
 
     Returns
     -------
@@ -315,6 +433,15 @@ def covariate_matrix(df: pd.DataFrame, numeric: Sequence[str], categorical: Sequ
     Missing values are filled with the column mean and flagged by an indicator
     column (pre-treatment, so this keeps people without changing the estimand).
     Levels held by fewer than two people are merged into the reference level.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy rows.
+    numeric : sequence of str
+        Numeric covariate columns.
+    categorical : sequence of str
+        Categorical covariate columns.
     """
     cols = []
     for c in numeric:
@@ -347,6 +474,24 @@ def lin(df: pd.DataFrame, outcome: str, factor: str, numeric: Sequence[str],
 
     Regresses the outcome on the treatment, the covariates centred at their programme
     mean, and their interactions; the treatment coefficient is the adjusted ATE.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy rows (typically :func:`analysis_sample`).
+    outcome : str
+        A numeric column (a scale score, or a 0/1 manipulation-check outcome).
+    factor : {'manager', 'partner'}
+        The factor whose effect is estimated.
+    numeric : sequence of str
+        Numeric pre-treatment covariates.
+    categorical : sequence of str
+        Categorical pre-treatment covariates.
+    programmes : sequence of str, optional
+        Programmes to estimate; default every programme with its own effects
+        (``EFFECT_PROGRAMMES``).
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
     """
     rows = []
     for prog in _programmes(df, programmes):
@@ -383,7 +528,15 @@ def lin(df: pd.DataFrame, outcome: str, factor: str, numeric: Sequence[str],
 
 
 def cell_masks(manager: np.ndarray, partner: np.ndarray) -> np.ndarray:
-    """Membership of the four cells (:data:`CELL_ORDER`) as a boolean array (..., 4, n)."""
+    """Membership of the four cells (:data:`CELL_ORDER`) as a boolean array (..., 4, n).
+
+    Parameters
+    ----------
+    manager : array
+        Each person's manager arm (``trust``/``control``).
+    partner : array
+        Each person's partner arm (``other``/``same``).
+    """
     return np.stack([(manager == m) & (partner == q) for m, q in CELL_ORDER], axis=-2)
 
 
@@ -404,6 +557,18 @@ def factorial(df: pd.DataFrame, outcome: str, programmes: Sequence[str] | None =
     other-profession partner minus that with a same-profession partner. Computed as
     contrasts of cell means (:func:`cell_contrast`), which equal the OLS coefficients
     and their HC2 standard errors exactly.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy rows (typically :func:`analysis_sample`).
+    outcome : str
+        A numeric column (a scale score, or a 0/1 manipulation-check outcome).
+    programmes : sequence of str, optional
+        Programmes to estimate; default every programme with its own effects
+        (``EFFECT_PROGRAMMES``).
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
     """
     rows = []
     for prog in _programmes(df, programmes):
@@ -454,6 +619,20 @@ def block_weighted(df: pd.DataFrame, outcome: str, factor: str,
     coefficient and HC2 SE of the regression on treatment, centred programme dummies
     and their interactions. Programmes that cannot be estimated are left out and named
     in ``note``.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy rows (typically :func:`analysis_sample`).
+    outcome : str
+        A numeric column (a scale score, or a 0/1 manipulation-check outcome).
+    factor : {'manager', 'partner', 'manager:partner'}
+        The factor (or the interaction) whose contrast is taken.
+    programmes : sequence of str, optional
+        Programmes to estimate; default every programme with its own effects
+        (``EFFECT_PROGRAMMES``).
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
     """
     progs = _programmes(df, programmes)
     per = _per_programme(df, outcome, factor, progs)
@@ -479,6 +658,20 @@ def fixed_effects(df: pd.DataFrame, outcome: str, factor: str,
 
     Weights programmes by N_j p_j (1 - p_j), not by size, so it can differ from the
     block-weighted estimate when the treated share varies across programmes.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy rows (typically :func:`analysis_sample`).
+    outcome : str
+        A numeric column (a scale score, or a 0/1 manipulation-check outcome).
+    factor : {'manager', 'partner'}
+        The factor whose effect is estimated.
+    programmes : sequence of str, optional
+        Programmes to estimate; default every programme with its own effects
+        (``EFFECT_PROGRAMMES``).
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
     """
     progs = _programmes(df, programmes)
     d = df[df["programme"].isin(progs) & df[outcome].notna() & df[factor].notna()]

@@ -31,6 +31,15 @@ class Plan:
     raw: dict = field(repr=False, default_factory=dict)
 
     def is_confirmatory(self, outcome: str, factor: str) -> bool:
+        """Whether the plan lists this outcome x factor pair as confirmatory.
+
+        Parameters
+        ----------
+        outcome : str
+            An outcome scale.
+        factor : str
+            ``manager``, ``partner`` or ``manager:partner``.
+        """
         return any(o == outcome and f == factor for _, o, f in self.confirmatory)
 
 

@@ -30,6 +30,13 @@ from .privacy import privacy_notes  # noqa: E402
 
 
 def sha256_file(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, as hex.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -46,7 +53,15 @@ def _png(fig) -> str:
 
 
 def coefficient_plot(effects: pd.DataFrame, plan: Plan) -> plt.Figure:
-    """Confirmatory effects by programme and pooled, 95% intervals, equivalence band."""
+    """Confirmatory effects by programme and pooled, 95% intervals, equivalence band.
+
+    Parameters
+    ----------
+    effects : DataFrame
+        Effects rows (:func:`analysis.effects.estimate_effects`).
+    plan : Plan
+        The analysis plan (:func:`analysis.plan.load_plan`).
+    """
     pairs = [(o, f) for _, o, f in plan.confirmatory] or [(o, "manager") for o in EFFECT_OUTCOMES]
     fig, axes = plt.subplots(1, len(pairs), figsize=(3.2 * len(pairs), 3.4), sharey=True,
                              squeeze=False)
@@ -77,7 +92,13 @@ def coefficient_plot(effects: pd.DataFrame, plan: Plan) -> plt.Figure:
 
 
 def cell_means_plot(cm: pd.DataFrame) -> plt.Figure:
-    """Cell means (95% CI) per programme: partner on the x axis, one line per manager arm."""
+    """Cell means (95% CI) per programme: partner on the x axis, one line per manager arm.
+
+    Parameters
+    ----------
+    cm : DataFrame
+        Cell means (:func:`analysis.effects.cell_means`).
+    """
     progs = [p for p in PROGRAMMES if p in set(cm.programme)]
     fig, axes = plt.subplots(len(EFFECT_OUTCOMES), max(1, len(progs)),
                              figsize=(2.6 * max(1, len(progs)), 2.2 * len(EFFECT_OUTCOMES)),
@@ -103,7 +124,13 @@ def cell_means_plot(cm: pd.DataFrame) -> plt.Figure:
 
 
 def flow_plot(fl: pd.DataFrame) -> plt.Figure:
-    """A CONSORT-style diagram: boxes from opening the link to completing."""
+    """A CONSORT-style diagram: boxes from opening the link to completing.
+
+    Parameters
+    ----------
+    fl : DataFrame
+        The flow table (:func:`analysis.measurement.flow`).
+    """
     top = fl[fl.programme == "all"].iloc[0]
     progs = fl[(fl.programme != "all") & (fl.manager == "all arms")]
     fig, ax = plt.subplots(figsize=(max(8, 2.9 * len(progs)), 4.8))
@@ -175,6 +202,16 @@ def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
         Created if missing; existing files of the same names are replaced.
     plan : Plan
         The analysis plan (named in the report footer with its SHA-256).
+    withdrawals : path, optional
+        File of withdrawal codes; their rows are dropped.
+    progress : callable, optional
+        Called with a short message at each step; None for silence.
+    include_bots : bool
+        Keep rows oTree's bots made (dropped by default).
+    registered : path, optional
+        The registered pre-registration or plan, to list deviations from.
+    coarsen : bool
+        Coarsen small combinations of background answers (privacy).
     """
     say = progress or (lambda msg: None)
     out = Path(out_dir)

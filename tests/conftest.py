@@ -42,7 +42,13 @@ def free_port() -> int:
 
 
 def wait_until(condition, timeout: float = 30, what: str = "the condition", interval: float = 0.1):
-    """Poll `condition()` until it returns something true (returned) or `timeout` s pass (fail)."""
+    """Poll `condition()` until it returns something true (returned) or `timeout` s pass (fail).
+
+    condition: a function of no arguments.
+    timeout: seconds before failing.
+    what: the awaited event, named in the failure message.
+    interval: seconds between polls.
+    """
     deadline = time.monotonic() + timeout
     while True:
         value = condition()

@@ -87,10 +87,12 @@ class ThrowawayPostgres:
 
     @property
     def data(self) -> pathlib.Path:
+        """The server's data directory."""
         return self.folder / "data"
 
     @property
     def log_path(self) -> pathlib.Path:
+        """The server's log file."""
         return self.folder / "server.log"
 
     def _as_server_user(self, command: list[str]) -> list[str]:
