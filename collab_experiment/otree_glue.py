@@ -54,10 +54,10 @@ PINNED_OTREE = "6.0.15"
 ALLOW_ENV = "OTREE_GLUE_ALLOW_VERSION"
 
 __all__ = [
-    "AdminSessionPage", "ForcedPageHook", "OtreeVersionError", "PINNED_OTREE",
-    "PRIVATE_NAMES", "anonymous_code", "check_version", "current_page_name", "form_field_names",
-    "apply", "existed_before", "expire_cached_rows", "install", "installed_value", "is_bot", "model_metadata",
-    "original_value", "page_progress", "patches", "raw_vars",
+    "AdminSessionPage", "ForcedPageHook", "OtreeVersionError", "PINNED_OTREE", "PRIVATE_NAMES",
+    "anonymous_code", "apply", "check_version", "current_page_name", "existed_before",
+    "expire_cached_rows", "form_field_names", "install", "installed_value", "is_bot",
+    "model_metadata", "original_value", "page_progress", "patches", "raw_vars",
     "redirect_to_current_page", "submitted_form_data",
 ]
 
@@ -121,12 +121,12 @@ def current_page_name(participant) -> str | None:
     return participant._current_page_name
 
 
-def is_bot(participant) -> bool:
+def is_bot(participant) -> bool | None:
     """Whether oTree's bots created this participant.
 
     participant: an oTree participant.
     """
-    return bool(participant._is_bot)
+    return participant._is_bot
 
 
 def page_progress(participant) -> tuple[int, int]:
@@ -232,7 +232,6 @@ _installed: dict[tuple[int, str], Any] = {}  # (id(target), name) -> the value i
 _originals: dict[tuple[int, str], Any] = {}  # (id(target), name) -> oTree's value before it
 _MISSING = object()
 _original_error_call = otree.errorpage.OTreeServerErrorMiddleware.__call__
-_original_prodserver_handle = otree.cli.prodserver1of2.Command.handle
 
 
 async def _call_and_log(self, scope, receive, send):
@@ -284,6 +283,10 @@ def _patches() -> list[Patch]:
         Patch(otree.views.participant, "no_participants_left_http_response",
               lambda: instructor.full_session_response,
               why="a friendly 'this session is full' page in three languages"),
+        # oTree runs data exports outside its request lock but on the same database
+        # connection as page requests, so an export's commit or rollback could land in the
+        # middle of a student's submission. An empty set makes every request, exports
+        # included, take the lock: an export waits a moment, an answer is never lost.
         Patch(otree.middleware, "PATHS_WITHOUT_LOCK", lambda: set(),
               why="exports take the request lock too, so their commit never lands inside a submission"),
         Patch(otree.errorpage.OTreeServerErrorMiddleware, "__call__", lambda: _call_and_log,
@@ -291,6 +294,9 @@ def _patches() -> list[Patch]:
         Patch(otree.cli.prodserver1of2.Command, "handle", lambda: _prodserver_handle,
               why="SIGTERM to `otree prodserver` stops its timeout worker too"),
     ]
+    # Unless a developer asked for debug pages (OTREE_DEBUG=1), a server error shows a calm
+    # page in three languages instead of oTree's admin-facing error page. oTree builds its
+    # 500 page from this template when it starts.
     if not otree.settings.DEBUG:
         patches.append(Patch(otree.errorpage, "TEMPLATE", lambda: instructor.ERROR_HTML,
                              why="a calm error page in three languages instead of oTree's debug page"))
