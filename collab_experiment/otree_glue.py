@@ -14,6 +14,10 @@ project that touches oTree names outside `otree.api`:
   directly). `tests/test_otree_glue.py` checks, in well under a second and without a
   server, that each one exists in the installed oTree and that each patch is in place
   after `install()`.
+- Two mixins for pages put oTree's page methods in the app's hands: `ForcedPageHook` (a page
+  the admin forced on stores nothing) and `PageTurnHook` (fewer statements per page turn, and
+  the next page in the answer to survey.js's POST: one request per page turn). The oTree
+  names they override or call are in `PRIVATE_NAMES` too.
 - `check_version()` compares `otree.__version__` with `PINNED_OTREE` (the pin in
   `requirements.txt`). A different version is **refused** at start-up: these patches
   reach into oTree's internals, and a silently broken patch would show up in the middle
