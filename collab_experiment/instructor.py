@@ -172,14 +172,8 @@ class ClassCounts(AdminSessionPage):
 
 def full_session_response():
     """Replaces oTree's bare 'Session is full.' with a friendly page in all three languages."""
-    parts = []
-    for language in texts.LANGUAGES:
-        full = texts.load(language)["full"]
-        parts.append(f'<section lang="{language}"><h1>{html.escape(full["title"])}</h1>'
-                     f'<p>{html.escape(full["body"])}</p></section>')
-    page = FULL_HTML.format(sections="\n".join(parts))
     # oTree's bots and clients recognise a full session by its 404 status.
-    return Response(page, status_code=404, media_type="text/html")
+    return Response(multilingual_page("full"), status_code=404, media_type="text/html")
 
 
 def room_config_problem(config_name: str, room_name: str | None) -> str | None:
@@ -259,24 +253,31 @@ button{{font-size:1.4vw;padding:.5em 1em;align-self:flex-start}}
 </body></html>
 """
 
-ERROR_HTML = """<!DOCTYPE html>
+PAGE_HTML = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Please try again · Prøv igjen · Prøv igen</title>
-<link rel="stylesheet" href="/static/survey/survey.css">
-</head><body><main class="page">
-<section lang="nb"><h1>Noe gikk galt</h1><p>Svarene du allerede har sendt, er lagret. Vent litt og last inn siden på nytt.</p></section>
-<section lang="da"><h1>Noget gik galt</h1><p>De svar, du allerede har sendt, er gemt. Vent lidt, og genindlæs siden.</p></section>
-<section lang="en"><h1>Something went wrong</h1><p>The answers you already sent are saved. Wait a moment and reload the page.</p></section>
-</main></body></html>
-"""
-
-FULL_HTML = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Full · Fullt · Fuld</title>
+<title>{title}</title>
 <link rel="stylesheet" href="/static/survey/survey.css">
 </head><body><main class="page">
 {sections}
 </main></body></html>
 """
+
+
+def multilingual_page(section: str) -> str:
+    """A page in every language at once, for moments when the student's language is not
+    known (a full session, a server error): the instrument section's `title` and `body`
+    in each language, each in its own `lang` section.
+
+    Args:
+        section: the instrument files' section holding `title` and `body`.
+    """
+    found = [(language, texts.load(language)[section]) for language in texts.LANGUAGES]
+    titles = dict.fromkeys(t["title"] for _, t in found)  # unique, in order
+    sections = "\n".join(f'<section lang="{language}"><h1>{html.escape(t["title"])}</h1>'
+                         f'<p>{html.escape(t["body"])}</p></section>' for language, t in found)
+    return PAGE_HTML.format(title=html.escape(" · ".join(titles)), sections=sections)
+
+
+# oTree's error middleware fills its template with str.format, so braces are doubled.
+ERROR_HTML = multilingual_page("server_error").replace("{", "{{").replace("}", "}}")
