@@ -445,10 +445,11 @@ def test_the_demo_configuration_is_refused_in_a_room_and_allowed_outside(project
     import otree.views.rest
 
     import collab_experiment  # noqa: F401  (installs the refusal, as the server does)
+    from collab_experiment import otree_glue
 
     # both ways of creating a session go through the refusal: the admin page and the REST API
     assert otree.session.create_session is otree.views.rest.create_session
-    assert getattr(otree.session.create_session, "refuses_demo_in_rooms", False)
+    assert otree.session.create_session is not otree_glue._original_create_session  # the glue's wrapper
     srv = Server(project).start()
     try:
         refused = requests.post(srv.url + "/api/sessions", json=dict(session_config_name="demo", num_participants=2,
