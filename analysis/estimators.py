@@ -1,4 +1,4 @@
-"""Estimators of the effects table: each returns rows of DESIGN.md's effects schema.
+"""Estimators of the effects table: each returns rows of the effects schema (``contract.EFFECT_COLUMNS``).
 
 Degrees of freedom (documented because references differ):
 
@@ -30,54 +30,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import core
 from .contract import EFFECT_COLUMNS, EFFECT_PROGRAMMES, FACTORS, INTERACTION
-
-ALPHA = 0.05
+# The numeric core lives in `core` (no pandas: the app's class results page uses it too);
+# these names stay importable from here.
+from .core import ALPHA, arm_moments, t_inference, welch_arrays  # noqa: F401
 
 
 # ---------------------------------------------------------------- small numeric cores
-def arm_moments(y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Count, mean and unbiased variance of ``y`` where ``mask``, along the last axis.
-
-    Vectorised: ``y`` and ``mask`` may be (simulations, people); the design diagnosis
-    passes thousands of simulated studies at once, the report one study. Mean and
-    variance are NaN below one and two observations.
-    """
-    y = np.asarray(y, dtype=float)
-    mask = np.asarray(mask, dtype=bool)
-    n = mask.sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(mask, y, 0.0).sum(axis=-1) / n
-        dev = np.where(mask, y - np.expand_dims(mean, -1), 0.0)
-        var = (dev**2).sum(axis=-1) / (n - 1)
-    mean = np.where(n >= 1, mean, np.nan)
-    var = np.where(n >= 2, var, np.nan)
-    return n, mean, var
-
-
-def welch_arrays(n1, m1, v1, n0, m0, v0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Difference in means, Neyman (= HC2) SE and Welch df from arm moments (vectorised).
-
-    NaN where either arm has fewer than two people; df NaN when both variances are 0.
-
-    Parameters
-    ----------
-    n1, m1, v1 : array
-        Size, mean and variance (ddof=1) of the treated arm.
-    n0, m0, v0 : array
-        The same for the control arm.
-    """
-    n1, n0 = np.asarray(n1, dtype=float), np.asarray(n0, dtype=float)
-    ok = (n1 >= 2) & (n0 >= 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a, b = v1 / n1, v0 / n0
-        se = np.sqrt(a + b)
-        denom = a**2 / (n1 - 1) + b**2 / (n0 - 1)
-        df = np.where(denom > 0, (a + b) ** 2 / denom, np.nan)
-    est = np.where(ok, m1 - m0, np.nan)
-    return est, np.where(ok, se, np.nan), np.where(ok, df, np.nan)
-
-
 #: Cells in the order of :func:`cell_moments`: (manager, partner) with +-1/2 coding,
 #: manager +1/2 = trust, partner +1/2 = other.
 CELL_ORDER = (("trust", "other"), ("trust", "same"), ("control", "other"), ("control", "same"))
@@ -95,17 +55,6 @@ def cell_contrast(ns: np.ndarray, means: np.ndarray, variances: np.ndarray, fact
     variance of a cell mean is s^2/n and that of the contrast sum_k c_k^2 s_k^2 / n_k:
     identical to the +-1/2-coded OLS with HC2 (MacKinnon & White 1985), without the
     matrix algebra, so thousands of simulated studies are estimated at once.
-
-    Parameters
-    ----------
-    ns : array
-        Cell sizes (last axis: the four cells of :data:`CELL_ORDER`).
-    means : array
-        Cell means, same shape.
-    variances : array
-        Cell variances (ddof=1), same shape.
-    factor : {'manager', 'partner', 'manager:partner'}
-        The factor (or the interaction) whose contrast is taken.
     """
     c = CELL_CONTRASTS[factor]
     est = (means * c).sum(axis=-1)
@@ -121,17 +70,6 @@ def pooled(est: np.ndarray, var: np.ndarray, n: np.ndarray, k: int
 
     estimate = sum_j (N_j/N) tau_j, SE = sqrt(sum_j (N_j/N)^2 V_j), df = N - k J over the
     programmes that are estimable (finite variance); NaN when none is.
-
-    Parameters
-    ----------
-    est : array
-        Per-programme estimates (last axis: programmes).
-    var : array
-        Their variances, same shape.
-    n : array
-        Their sample sizes, same shape.
-    k : int
-        Parameters per programme (2, or 4 for the interaction) for the df.
     """
     ok = np.isfinite(var) & np.isfinite(est)
     n = np.where(ok, n, 0).astype(float)
@@ -146,43 +84,12 @@ def pooled(est: np.ndarray, var: np.ndarray, n: np.ndarray, k: int
             np.where(any_ok, N - k * J, np.nan))
 
 
-def t_inference(est, se, df, alpha: float = ALPHA):
-    """t interval and two-sided p-value from estimate, SE and df (vectorised).
-
-    Parameters
-    ----------
-    est : array
-        Estimates.
-    se : array
-        Standard errors.
-    df : array
-        Degrees of freedom.
-    alpha : float
-        Two-sided significance level; intervals are (1 - alpha).
-    """
-    est, se, df = (np.asarray(x, dtype=float) for x in (est, se, df))
-    ok = np.isfinite(est) & np.isfinite(se) & np.isfinite(df) & (se > 0)
-    df_ = np.where(ok, df, 1.0)
-    se_ = np.where(ok, se, 1.0)
-    crit = stats.t.ppf(1 - alpha / 2, df_)
-    lo = np.where(ok, est - crit * se_, np.nan)
-    hi = np.where(ok, est + crit * se_, np.nan)
-    p = np.where(ok, 2 * stats.t.sf(np.abs(np.where(ok, est, 0.0) / se_), df_), np.nan)
-    return lo, hi, p
-
-
 def welch(y1: np.ndarray, y0: np.ndarray) -> tuple[float, float, float]:
     """Difference in means with Neyman (= HC2) standard error and Welch df.
 
     The one-study case of :func:`arm_moments` + :func:`welch_arrays` (the design
-    diagnosis calls those on many simulated studies at once).
-
-    Parameters
-    ----------
-    y1 : array
-        Outcomes of the treated group.
-    y0 : array
-        Outcomes of the control group.
+    diagnosis calls those on many simulated studies at once), computed by
+    :func:`analysis.core.welch`, which the app's class results page calls too.
 
     Returns
     -------
@@ -197,22 +104,11 @@ def welch(y1: np.ndarray, y0: np.ndarray) -> tuple[float, float, float]:
     >>> round(est, 2), round(se, 7)
     (1.58, 0.849091)
     """
-    y1, y0 = np.asarray(y1, dtype=float), np.asarray(y0, dtype=float)
-    m1 = arm_moments(y1, np.ones(len(y1), dtype=bool))
-    m0 = arm_moments(y0, np.ones(len(y0), dtype=bool))
-    est, se, df = welch_arrays(*m1, *m0)
-    return float(est), float(se), float(df)
+    return core.welch(y1, y0)
 
 
 def ols_hc2(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """OLS coefficients with the HC2 covariance matrix.
-
-    Parameters
-    ----------
-    X : array (n, k)
-        Design matrix, full column rank.
-    y : array (n,)
-        Outcome.
 
     Returns
     -------
@@ -265,15 +161,6 @@ def hedges_g(y1: np.ndarray, y0: np.ndarray, alpha: float = ALPHA) -> tuple[floa
     g = J * (mean1 - mean0) / s_pooled, J = 1 - 3 / (4 (n1 + n0) - 9); the interval is
     g +- t_{n1+n0-2} * sqrt((n1 + n0) / (n1 n0) + g^2 / (2 (n1 + n0))) (Hedges & Olkin
     1985; the formula of pingouin's ``compute_esci``, without its rounding).
-
-    Parameters
-    ----------
-    y1 : array
-        Outcomes of the treated group.
-    y0 : array
-        Outcomes of the control group.
-    alpha : float
-        Two-sided significance level; intervals are (1 - alpha).
     """
     n1, n0 = len(y1), len(y0)
     if n1 < 2 or n0 < 2:
@@ -291,35 +178,7 @@ def make_row(outcome: str, factor: str, programme: str, estimator: str, estimate
              std_error: float, df: float, n_treated: int, n_control: int,
              alpha: float = ALPHA, g: tuple[float, float, float] = (np.nan,) * 3,
              note: str = "") -> dict:
-    """One effects row: t interval and two-sided t p-value from estimate, SE and df.
-
-    Parameters
-    ----------
-    outcome : str
-        The outcome column.
-    factor : str
-        ``manager``, ``partner`` or ``manager:partner``.
-    programme : str
-        A programme code or ``pooled``.
-    estimator : str
-        The estimator's name.
-    estimate : float
-        The point estimate.
-    std_error : float
-        Its standard error.
-    df : float
-        Degrees of freedom of the t reference distribution.
-    n_treated : int
-        People in the treated arm.
-    n_control : int
-        People in the control arm.
-    alpha : float
-        Two-sided significance level; intervals are (1 - alpha).
-    g : tuple of float
-        Hedges' g and its interval (NaN when not computed).
-    note : str
-        Why a row is not estimable or was adapted; empty otherwise.
-    """
+    """One effects row: t interval and two-sided t p-value from estimate, SE and df."""
     ok = np.isfinite(estimate) and np.isfinite(std_error) and np.isfinite(df) and std_error > 0
     if ok:
         lo, hi, p = (float(x) for x in t_inference(estimate, std_error, df, alpha))
@@ -336,41 +195,20 @@ def make_row(outcome: str, factor: str, programme: str, estimator: str, estimate
 
 
 def rows_to_frame(rows: Iterable[dict]) -> pd.DataFrame:
-    """Effects rows (dicts from :func:`make_row`) as a DataFrame with the effects columns and integer counts.
-
-    Parameters
-    ----------
-    rows : iterable of dict
-        Rows from :func:`make_row`.
-    """
     df = pd.DataFrame(list(rows), columns=list(EFFECT_COLUMNS))
     return df.astype({"n_treated": "int64", "n_control": "int64"})
 
 
 # ---------------------------------------------------------------- data helpers
 def analysis_sample(tidy: pd.DataFrame) -> pd.DataFrame:
-    """Assigned, not withdrawn, in a programme with its own effects (intention to treat).
-
-    Parameters
-    ----------
-    tidy : DataFrame
-        The tidy table (one row per participant, the contract's columns).
-    """
+    """Assigned, not withdrawn, in a programme with its own effects (intention to treat)."""
     keep = (tidy["assigned"].fillna(False).astype(bool) & ~tidy["withdrawn"].fillna(False).astype(bool)
             & tidy["programme"].isin(EFFECT_PROGRAMMES))
     return tidy.loc[keep.to_numpy()]
 
 
 def treatment(df: pd.DataFrame, factor: str) -> np.ndarray:
-    """1 for the treated code of ``factor`` (trust; other), 0 for the control code.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Tidy rows.
-    factor : {'manager', 'partner'}
-        The factor whose effect is estimated.
-    """
+    """1 for the treated code of ``factor`` (trust; other), 0 for the control code."""
     treated, _ = FACTORS[factor]
     return (df[factor] == treated).to_numpy(dtype=float)
 
@@ -403,11 +241,6 @@ def difference_in_means(df: pd.DataFrame, outcome: str, factor: str,
     outcome : str
         A numeric column (a scale score, or a 0/1 manipulation-check outcome).
     factor : {'manager', 'partner'}
-    programmes : sequence of str, optional
-        Programmes to estimate; default every programme with its own effects
-        (``EFFECT_PROGRAMMES``).
-    alpha : float
-        Two-sided significance level; intervals are (1 - alpha).
 
     Returns
     -------
@@ -433,15 +266,6 @@ def covariate_matrix(df: pd.DataFrame, numeric: Sequence[str], categorical: Sequ
     Missing values are filled with the column mean and flagged by an indicator
     column (pre-treatment, so this keeps people without changing the estimand).
     Levels held by fewer than two people are merged into the reference level.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Tidy rows.
-    numeric : sequence of str
-        Numeric covariate columns.
-    categorical : sequence of str
-        Categorical covariate columns.
     """
     cols = []
     for c in numeric:
@@ -474,24 +298,6 @@ def lin(df: pd.DataFrame, outcome: str, factor: str, numeric: Sequence[str],
 
     Regresses the outcome on the treatment, the covariates centred at their programme
     mean, and their interactions; the treatment coefficient is the adjusted ATE.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Tidy rows (typically :func:`analysis_sample`).
-    outcome : str
-        A numeric column (a scale score, or a 0/1 manipulation-check outcome).
-    factor : {'manager', 'partner'}
-        The factor whose effect is estimated.
-    numeric : sequence of str
-        Numeric pre-treatment covariates.
-    categorical : sequence of str
-        Categorical pre-treatment covariates.
-    programmes : sequence of str, optional
-        Programmes to estimate; default every programme with its own effects
-        (``EFFECT_PROGRAMMES``).
-    alpha : float
-        Two-sided significance level; intervals are (1 - alpha).
     """
     rows = []
     for prog in _programmes(df, programmes):
@@ -528,15 +334,7 @@ def lin(df: pd.DataFrame, outcome: str, factor: str, numeric: Sequence[str],
 
 
 def cell_masks(manager: np.ndarray, partner: np.ndarray) -> np.ndarray:
-    """Membership of the four cells (:data:`CELL_ORDER`) as a boolean array (..., 4, n).
-
-    Parameters
-    ----------
-    manager : array
-        Each person's manager arm (``trust``/``control``).
-    partner : array
-        Each person's partner arm (``other``/``same``).
-    """
+    """Membership of the four cells (:data:`CELL_ORDER`) as a boolean array (..., 4, n)."""
     return np.stack([(manager == m) & (partner == q) for m, q in CELL_ORDER], axis=-2)
 
 
@@ -557,18 +355,6 @@ def factorial(df: pd.DataFrame, outcome: str, programmes: Sequence[str] | None =
     other-profession partner minus that with a same-profession partner. Computed as
     contrasts of cell means (:func:`cell_contrast`), which equal the OLS coefficients
     and their HC2 standard errors exactly.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Tidy rows (typically :func:`analysis_sample`).
-    outcome : str
-        A numeric column (a scale score, or a 0/1 manipulation-check outcome).
-    programmes : sequence of str, optional
-        Programmes to estimate; default every programme with its own effects
-        (``EFFECT_PROGRAMMES``).
-    alpha : float
-        Two-sided significance level; intervals are (1 - alpha).
     """
     rows = []
     for prog in _programmes(df, programmes):
@@ -619,20 +405,6 @@ def block_weighted(df: pd.DataFrame, outcome: str, factor: str,
     coefficient and HC2 SE of the regression on treatment, centred programme dummies
     and their interactions. Programmes that cannot be estimated are left out and named
     in ``note``.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Tidy rows (typically :func:`analysis_sample`).
-    outcome : str
-        A numeric column (a scale score, or a 0/1 manipulation-check outcome).
-    factor : {'manager', 'partner', 'manager:partner'}
-        The factor (or the interaction) whose contrast is taken.
-    programmes : sequence of str, optional
-        Programmes to estimate; default every programme with its own effects
-        (``EFFECT_PROGRAMMES``).
-    alpha : float
-        Two-sided significance level; intervals are (1 - alpha).
     """
     progs = _programmes(df, programmes)
     per = _per_programme(df, outcome, factor, progs)
@@ -658,20 +430,6 @@ def fixed_effects(df: pd.DataFrame, outcome: str, factor: str,
 
     Weights programmes by N_j p_j (1 - p_j), not by size, so it can differ from the
     block-weighted estimate when the treated share varies across programmes.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Tidy rows (typically :func:`analysis_sample`).
-    outcome : str
-        A numeric column (a scale score, or a 0/1 manipulation-check outcome).
-    factor : {'manager', 'partner'}
-        The factor whose effect is estimated.
-    programmes : sequence of str, optional
-        Programmes to estimate; default every programme with its own effects
-        (``EFFECT_PROGRAMMES``).
-    alpha : float
-        Two-sided significance level; intervals are (1 - alpha).
     """
     progs = _programmes(df, programmes)
     d = df[df["programme"].isin(progs) & df[outcome].notna() & df[factor].notna()]

@@ -43,9 +43,11 @@ import otree.common
 import otree.database
 import otree.errorpage
 import otree.middleware
+import otree.session
 import otree.settings
 import otree.views.admin
 import otree.views.participant
+import otree.views.rest
 from otree.api import Page
 from otree.models import Participant, Session
 from otree.views.cbv import AdminSessionPage  # the base class of our admin views
@@ -55,7 +57,7 @@ ALLOW_ENV = "OTREE_GLUE_ALLOW_VERSION"
 
 __all__ = [
     "AdminSessionPage", "ForcedPageHook", "OtreeVersionError", "PINNED_OTREE", "PRIVATE_NAMES",
-    "anonymous_code", "apply", "check_version", "current_page_name", "existed_before",
+    "anonymous_code", "apply", "last_request_timestamp", "participant_row_dicts", "row_dicts", "check_version", "current_page_name", "existed_before",
     "expire_cached_rows", "form_field_names", "install", "installed_value", "is_bot",
     "model_metadata", "original_value", "page_progress", "patches", "raw_vars",
     "redirect_to_current_page", "submitted_form_data",
@@ -137,6 +139,33 @@ def page_progress(participant) -> tuple[int, int]:
     return participant._index_in_pages, participant._max_page_index
 
 
+def last_request_timestamp(participant) -> float | None:
+    """When the participant last asked for a page (seconds since the epoch), or None.
+
+    participant: an oTree participant.
+    """
+    return participant._last_request_timestamp
+
+
+def row_dicts(model, **filters) -> list[dict]:
+    """The rows of an oTree model as plain dicts of its columns, in one query (no ORM
+    objects, so nothing is marked changed or written back).
+
+    model: an oTree model class (the app's `Player`, say).
+    filters: column = value conditions (e.g. `session=session`).
+    """
+    return model.values_dicts(**filters)
+
+
+def participant_row_dicts(session) -> list[dict]:
+    """A session's participant rows as plain dicts with the private columns `_vars`
+    (a dict, or None) and `_current_page_name` among them, in one query.
+
+    session: an oTree session.
+    """
+    return row_dicts(Participant, session=session)
+
+
 def anonymous_code(session) -> str:
     """The code in a session's session-wide link (`/join/<code>`).
 
@@ -198,6 +227,8 @@ PRIVATE_NAMES: list[tuple[Any, str]] = [
     (Participant, "_vars"),
     (Participant, "_current_page_name"),
     (Participant, "_is_bot"),
+    (Participant, "_last_request_timestamp"),
+    (Participant, "values_dicts"),
     (Participant, "_index_in_pages"),
     (Participant, "_max_page_index"),
     (Session, "_anonymous_code"),
@@ -274,6 +305,25 @@ def _prodserver_handle(self, *args, addrport=None, verbosity=1, **kwargs):
         _stop_worker(worker)
 
 
+_original_create_session = otree.session.create_session
+
+
+def _refusing_create_session(session_config_name, *args, room_name=None, **kwargs):
+    """oTree's `create_session`, refusing what `instructor.room_config_problem` refuses
+    (the seeded `demo` configuration in a room) before anything is created.
+
+    oTree attaches a session to its room only after the apps' `creating_session` ran, so no
+    app hook can see the room. The admin's "create session" page then shows "Failed to
+    create session: <the message>", and the REST API answers 400 with it.
+    """
+    from . import instructor
+
+    problem = instructor.room_config_problem(session_config_name, room_name)
+    if problem:
+        raise otree.session.CreateSessionInvalidArgs(problem)
+    return _original_create_session(session_config_name, *args, room_name=room_name, **kwargs)
+
+
 def _patches() -> list[Patch]:
     from . import instructor  # late: instructor imports this module
 
@@ -293,6 +343,12 @@ def _patches() -> list[Patch]:
               why="every request's exception in the server log"),
         Patch(otree.cli.prodserver1of2.Command, "handle", lambda: _prodserver_handle,
               why="SIGTERM to `otree prodserver` stops its timeout worker too"),
+        # The admin's create-session page calls otree.session.create_session; the REST
+        # API imported the name into its own module.
+        Patch(otree.session, "create_session", lambda: _refusing_create_session,
+              why="the seeded demo configuration is refused in a room"),
+        Patch(otree.views.rest, "create_session", lambda: _refusing_create_session,
+              why="the seeded demo configuration is refused in a room (REST API)"),
     ]
     # Unless a developer asked for debug pages (OTREE_DEBUG=1), a server error shows a calm
     # page in three languages instead of oTree's admin-facing error page. oTree builds its
