@@ -26,6 +26,13 @@ from .privacy import privacy_notes
 
 
 def sha256_file(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, as hex.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -79,7 +86,13 @@ def coefficient_plot(effects: pd.DataFrame, plan: Plan, sesoi: dict[str, float] 
 
 
 def cell_means_plot(cm: pd.DataFrame) -> plt.Figure:
-    """Cell means (95% CI) per programme: partner on the x axis, one line per manager arm."""
+    """Cell means (95% CI) per programme: partner on the x axis, one line per manager arm.
+
+    Parameters
+    ----------
+    cm : DataFrame
+        Cell means (:func:`analysis.effects.cell_means`).
+    """
     progs = [p for p in PROGRAMMES if p in set(cm.programme)]
     fig, axes = plt.subplots(len(EFFECT_OUTCOMES), max(1, len(progs)),
                              figsize=(2.6 * max(1, len(progs)), 2.2 * len(EFFECT_OUTCOMES)),
@@ -105,7 +118,13 @@ def cell_means_plot(cm: pd.DataFrame) -> plt.Figure:
 
 
 def flow_plot(fl: pd.DataFrame) -> plt.Figure:
-    """A CONSORT-style diagram: boxes from opening the link to completing."""
+    """A CONSORT-style diagram: boxes from opening the link to completing.
+
+    Parameters
+    ----------
+    fl : DataFrame
+        The flow table (:func:`analysis.measurement.flow`).
+    """
     top = fl[fl.programme == "all"].iloc[0]
     progs = fl[(fl.programme != "all") & (fl.manager == "all arms")]
     fig, ax = plt.subplots(figsize=(max(8, 2.9 * len(progs)), 4.8))
@@ -288,6 +307,14 @@ def _sesoi_words(ses: pd.DataFrame, plan: Plan) -> str:
 
 
 def section_title(ctx: dict) -> str:
+    """The report's title and opening paragraph (plan, rows, estimand), as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     plan = ctx["plan"]
     return ("<h1>Trust-based management and interprofessional collaboration: analysis report</h1>"
             f"<p>Plan: <b>{e(plan.name)}</b> ({e(Path(plan.path).name)}). {ctx['n']} participant rows. "
@@ -297,6 +324,14 @@ def section_title(ctx: dict) -> str:
 
 
 def section_confirmatory(ctx: dict) -> str:
+    """The confirmatory results: the plan's hypotheses with their pooled estimates, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     t, plan = ctx["t"], ctx["plan"]
     eff = t["effects"]
     ri = t["randomisation_inference"]
@@ -335,14 +370,38 @@ def section_confirmatory(ctx: dict) -> str:
 
 
 def section_notes(ctx: dict) -> str:
+    """What the loader changed (bots, withdrawals, coarsening), as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     return ("<h2>Data notes</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in ctx["notes"]) + "</ul>")
 
 
 def section_deviations(ctx: dict) -> str:
+    """Deviations from the registered plan, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     return _deviations_html(ctx["t"]["deviations"], ctx["registered"], ctx["t"]["effects"])
 
 
 def section_versions(ctx: dict) -> str:
+    """Input files, plan and instrument versions with their SHA-256, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     bv = ctx["t"]["by_version"]
     if bv.empty or bv.instrument_version.nunique() < 2:
         return ""
@@ -352,10 +411,26 @@ def section_versions(ctx: dict) -> str:
 
 
 def section_flow(ctx: dict) -> str:
+    """The participant flow (CONSORT-style diagram and table), as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     return "<h2>Flow of participants</h2>" + ctx["figs"]["flow"] + _table(ctx["t"]["flow"])
 
 
 def section_by_programme(ctx: dict) -> str:
+    """Effects per programme, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     eff = ctx["t"]["effects"]
     by_prog = eff[(eff.programme != registry.POOLED) & (eff.adjustment == "bh")
                   & eff.factor.isin(list(FACTORS))]
@@ -366,6 +441,14 @@ def section_by_programme(ctx: dict) -> str:
 
 
 def section_interaction(ctx: dict) -> str:
+    """The manager x partner interaction, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     eff = ctx["t"]["effects"]
     inter = eff[(eff.factor == INTERACTION) & (eff.adjustment != E.CHECK_ADJUSTMENT)]
     return ("<h2>H3: manager × partner interaction (exploratory)</h2>"
@@ -374,11 +457,27 @@ def section_interaction(ctx: dict) -> str:
 
 
 def section_heterogeneity(ctx: dict) -> str:
+    """Treatment x programme heterogeneity tests, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     return ("<h2>Heterogeneity across programmes (HC2 Wald F = Cochran's Q / (J − 1))</h2>"
             + _table(ctx["t"]["heterogeneity"]))
 
 
 def section_checks(ctx: dict) -> str:
+    """Attention and manipulation checks by arm, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     t = ctx["t"]
     eff = t["effects"]
     chk = t["checks"]
@@ -395,6 +494,14 @@ def section_checks(ctx: dict) -> str:
 
 
 def section_sensitivity(ctx: dict) -> str:
+    """Effects re-estimated excluding those who failed a check, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     sens = ctx["t"]["sensitivity"]
     return ("<h2>Sensitivity: excluding people who failed a check (not the main analysis)</h2>"
             + _table(sens[["sample", "outcome", "factor", "programme", "estimator", "estimate",
@@ -403,6 +510,14 @@ def section_sensitivity(ctx: dict) -> str:
 
 
 def section_balance(ctx: dict) -> str:
+    """Balance of the pre-treatment covariates by arm, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     bal = ctx["t"]["balance"]
     bal_omni = bal[bal.covariate == "omnibus"]
     items = bal[bal.covariate != "omnibus"].assign(abs_std_diff=lambda d: d.std_diff.abs())
@@ -423,16 +538,40 @@ def section_balance(ctx: dict) -> str:
 
 
 def section_reliability(ctx: dict) -> str:
+    """Reliability of the scales (alpha, omega), as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     return "<h2>Reliability</h2>" + _table(ctx["t"]["reliability"])
 
 
 def section_all_effects(ctx: dict) -> str:
+    """Every effects row, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     eff = ctx["t"]["effects"]
     return ("<h2>All effects</h2><details><summary>effects.csv "
             f"({len(eff)} rows)</summary>" + _table(eff) + "</details>")
 
 
 def section_footer(ctx: dict) -> str:
+    """The report's footer (plan, software versions, time), as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     plan = ctx["plan"]
     return ("<footer><p><b>Plan</b>: " + e(plan.name) + " — " + e(plan.path) + " — SHA-256 "
             + plan.sha256 + "</p><p><b>Data SHA-256</b>:<br>"
