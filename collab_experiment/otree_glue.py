@@ -324,7 +324,6 @@ def _refusing_create_session(session_config_name, *args, room_name=None, **kwarg
     return _original_create_session(session_config_name, *args, room_name=room_name, **kwargs)
 
 
-_refusing_create_session.refuses_demo_in_rooms = True  # what tests/test_instructor.py looks for
 
 
 def _patches() -> list[Patch]:
