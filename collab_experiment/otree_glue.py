@@ -324,8 +324,6 @@ def _refusing_create_session(session_config_name, *args, room_name=None, **kwarg
     return _original_create_session(session_config_name, *args, room_name=room_name, **kwargs)
 
 
-
-
 def _patches() -> list[Patch]:
     from . import instructor  # late: instructor imports this module
 
