@@ -1,0 +1,92 @@
+"""Session x programme fixed effects and the across-sessions heterogeneity test, against
+statsmodels OLS with HC2 (use_t) and its Wald test."""
+from __future__ import annotations
+
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+
+from analysis import sessions as S
+from analysis.plan import load_plan
+
+
+def _study(seed=4, session_effects=(0.0, 0.0, 0.0)):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for si, extra in enumerate(session_effects):
+        for prog, base in (("nursing", 4.0), ("teacher", 4.5), ("management", 5.0)):
+            n = int(rng.integers(18, 30))
+            t = rng.permutation(np.arange(n) % 2)
+            y = base + si * 0.3 + t * (0.4 + extra) + rng.normal(0, 1, n)
+            y[rng.random(n) < 0.1] = np.nan
+            for k in range(n):
+                rows.append(dict(session_code=f"s{si}", programme=prog, assigned=True,
+                                 withdrawn=False, manager="trust" if t[k] else "control",
+                                 partner="same" if k % 3 else "other", attractiveness=y[k]))
+    return pd.DataFrame(rows)
+
+
+def test_session_fixed_effects_match_statsmodels_hc2():
+    d = _study()
+    row = S.session_fixed_effects(d, "attractiveness", "manager").iloc[0]
+    m = d.dropna(subset=["attractiveness"]).assign(t=lambda x: (x.manager == "trust").astype(float),
+                                                   cell=lambda x: x.session_code + x.programme)
+    fit = smf.ols("attractiveness ~ t + C(cell)", data=m).fit(cov_type="HC2", use_t=True)
+    assert row.estimate == pytest.approx(fit.params["t"], rel=1e-10)
+    assert row.std_error == pytest.approx(fit.bse["t"], rel=1e-10)
+    assert row.df == fit.df_resid
+    assert row.p_value == pytest.approx(fit.pvalues["t"], rel=1e-8)
+    lo, hi = fit.conf_int().loc["t"]
+    assert (row.ci_low, row.ci_high) == pytest.approx((lo, hi), rel=1e-10)
+    assert row.adjustment == "robustness"
+
+
+@pytest.mark.parametrize("effects", [(0.0, 0.0, 0.0), (0.0, 1.0, -1.0)])
+def test_session_heterogeneity_is_the_hc2_wald_test_of_statsmodels(effects):
+    d = _study(seed=7, session_effects=effects)
+    res = S.session_heterogeneity(d, "attractiveness", "manager")
+    m = d.dropna(subset=["attractiveness"]).assign(t=lambda x: (x.manager == "trust").astype(float),
+                                                   cell=lambda x: x.session_code + "_" + x.programme)
+    fit = smf.ols("attractiveness ~ 0 + C(cell) + C(cell):t", data=m).fit(cov_type="HC2")
+    names = [n for n in fit.params.index if n.endswith(":t")]
+    # H0: in each programme, the sessions' effects equal the first session's
+    R = []
+    for prog in ("nursing", "teacher", "management"):
+        mine = [n for n in names if f"_{prog}]" in n]
+        for other in mine[1:]:
+            r = np.zeros(len(fit.params))
+            r[list(fit.params.index).index(mine[0])] = 1
+            r[list(fit.params.index).index(other)] = -1
+            R.append(r)
+    w = fit.wald_test(np.array(R), use_f=True, scalar=True)
+    assert res["df1"] == 6
+    assert res["df2"] == fit.df_resid
+    assert res["F"] == pytest.approx(float(w.statistic), rel=1e-9)
+    assert res["p_value"] == pytest.approx(float(w.pvalue), rel=1e-7)
+    if effects[1]:
+        assert res["p_value"] < 0.01
+
+
+def test_rows_are_added_for_each_confirmatory_pair():
+    d = _study()
+    for c in ("trust_manager", "collaboration", "autonomy"):
+        d[c] = d["attractiveness"]
+    plan = load_plan()
+    pairs = [(o, f) for _, o, f in plan.confirmatory if f != "manager:partner"]
+    eff = S.add_session_rows(pd.DataFrame(columns=["outcome"]), d, plan)
+    assert list(zip(eff.outcome, eff.factor)) == pairs
+    het = S.add_session_heterogeneity(pd.DataFrame([dict(outcome="x", factor="manager")]), d, plan)
+    assert list(het.across) == ["programmes"] + ["sessions"] * len(pairs)
+    assert "<h2>" in S.sessions_section(eff, het, lambda df: df.to_html())
+
+
+def test_one_session_is_not_estimable():
+    d = _study(session_effects=(0.0,))
+    res = S.session_heterogeneity(d, "attractiveness", "manager")
+    assert np.isnan(res["p_value"]) and res["note"].startswith("not estimable")
