@@ -33,8 +33,6 @@ Imbens, G. W. & Manski, C. F. (2004). Confidence intervals for partially identif
 """
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats

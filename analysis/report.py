@@ -27,6 +27,7 @@ from .measurement import balance, flow, reliability  # noqa: E402
 from .plan import Plan  # noqa: E402
 from .prereg import deviations_table  # noqa: E402
 from .privacy import privacy_notes  # noqa: E402
+from . import bounds as B, languages as L, questions as Q, sessions as S  # noqa: E402  (issue 11, items 4-9)
 
 
 def sha256_file(path: str | Path) -> str:
@@ -200,6 +201,7 @@ def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
     eff = E.estimate_effects(tidy, plan)
     het = E.heterogeneity_table(tidy)
     eq = E.equivalence_table(eff, plan)
+    eff, het = S.add_session_rows(eff, tidy, plan), S.add_session_heterogeneity(het, tidy, plan)  # issue 11: sessions
     say(f"[4/{steps}] randomisation inference")
     ri = E.ri_table(tidy, eff, plan, progress=lambda m: say(f"      {m}"))
     say(f"[5/{steps}] flow, balance, reliability")
@@ -208,11 +210,14 @@ def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
     rel = reliability(tidy, 1 - plan.alpha)
     sens = E.sensitivity_table(tidy, plan)
     cm = E.cell_means(tidy, plan.alpha)
+    new = dict(bounds=B.bounds_table(tidy, plan), **Q.questions_tables(tidy, plan),  # issue 11, items 4-9
+               reliability_by_language=L.reliability_by_language(tidy, 1 - plan.alpha),
+               items_by_language=L.item_means_by_language(tidy))
     say(f"[6/{steps}] writing tables")
     dev = deviations_table(plan, eff, ri, notes, registered)
     tables = dict(effects=eff, heterogeneity=het, equivalence=eq, randomisation_inference=ri,
                   flow=fl, balance=bal, reliability=rel, sensitivity=sens, cell_means=cm,
-                  deviations=dev)
+                  deviations=dev, **new)
     for name, df in tables.items():
         paths[name] = out / f"{name}.csv"
         df.to_csv(paths[name], index=False)
@@ -227,7 +232,11 @@ def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
     if registered is not None:
         hashes[f"registered plan {registered}"] = sha256_file(registered)
         reg = str(registered)
-    paths["report"].write_text(_html(tables, figs, plan, hashes, notes, len(tidy), reg), encoding="utf-8")
+    extra = "\n".join([B.bounds_section(new["bounds"], _table, plan),  # issue 11, items 4-9
+                       S.sessions_section(eff, het, _table), Q.questions_section(new, _table, _png),
+                       L.languages_section(new["reliability_by_language"], new["items_by_language"], _table)])
+    paths["report"].write_text(_html(tables, figs, plan, hashes, notes, len(tidy), reg, extra),
+                               encoding="utf-8")
     say(f"done in {time.perf_counter() - t0:.1f} s: {out}")
     return paths
 
@@ -263,7 +272,7 @@ def _deviations_html(dev: pd.DataFrame, registered: str | None) -> str:
 
 
 def _html(t: dict, figs: dict, plan: Plan, hashes: dict, notes: list[str], n: int,
-          registered: str | None = None) -> str:
+          registered: str | None = None, extra: str = "") -> str:
     eff = t["effects"]
     conf = eff[eff.adjustment == "holm"].merge(
         t["randomisation_inference"][["outcome", "factor", "programme", "p_value_ri"]]
@@ -325,6 +334,7 @@ def _html(t: dict, figs: dict, plan: Plan, hashes: dict, notes: list[str], n: in
         _table(bal_omni[["programme", "factor", "statistic", "df1", "df2", "p_value", "note"]]),
         _table(bal_max),
         "<h2>Reliability</h2>", _table(t["reliability"]),
+        extra,  # issue 11, items 4-9: bounds, sessions, the seed's questions, languages
         "<h2>All effects</h2><details><summary>effects.csv "
         f"({len(eff)} rows)</summary>", _table(eff), "</details>",
         "<footer><p><b>Plan</b>: " + e(plan.name) + " — " + e(plan.path) + " — SHA-256 "
