@@ -267,6 +267,23 @@ def bounds_table(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(BOUNDS_COLUMNS))
 
 
+def prereg_lines(plan: Plan) -> list[str]:
+    """What the pre-registration says about the bounds (Markdown bullet lines).
+
+    Parameters
+    ----------
+    plan : Plan
+        For alpha.
+    """
+    return [f"- Attrition bounds: for each confirmatory main effect, Lee (2009) trimming bounds "
+            "(within each programme the arm with the higher response share is trimmed by the "
+            "excess share, ties fractionally; pooled with the block-weighted estimator's "
+            "weights), with the Imbens–Manski (2004) "
+            f"{100 * (1 - plan.alpha):g}% interval for the effect (`bounds.csv`), reported beside "
+            "the test of differential attrition (observed outcome by arm, Pearson chi-square "
+            "summed over programmes). Assumption: assignment moves response in one direction only."]
+
+
 def bounds_section(bounds: pd.DataFrame, table, plan: Plan) -> str:
     """The report section (HTML).
 

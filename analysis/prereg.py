@@ -21,6 +21,7 @@ from .contract import FACTORS, INTERACTION, EFFECT_OUTCOMES, SCALES
 from .nested import flatten
 from .errors import AnalysisInputError
 from .plan import Plan
+from . import bounds, sessions  # issue 11, items 4-5
 
 PLAN_MARK = "registered-plan"
 _FACTOR_WORDS = {"manager": "manager (trust − control)", "partner": "partner (other − same)",
@@ -102,6 +103,7 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
               f"within session × programme × block, seed {plan.ri_seed}.",
               f"- Equivalence (TOST) against ±{plan.sesoi:g} scale points for every outcome row.",
               "- Heterogeneity across programmes: HC2 Wald test (Cochran's Q).", ""]
+    lines[-1:-1] = sessions.prereg_lines()  # issue 11, item 5
     lines += ["## 6. Smallest effect size of interest", "",
               f"{plan.sesoi:g} scale points on the 1–7 scales, in both directions (equivalence bounds "
               "and the reference for the sample-size justification below).", ""]
@@ -119,6 +121,7 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
               "reported as not estimable; the pooled estimate leaves such programmes out and names them.",
               "- Privacy: combinations of programme × site × age band × gender with fewer than 5 people "
               "are reported; published tidy data may coarsen age band and gender in such cells.", ""]
+    lines[-1:-1] = bounds.prereg_lines(plan)  # issue 11, item 4
     lines += ["## 8. Sample size justification", ""]
     if diagnosis is None:
         lines += ["No design diagnosis was attached.", ""]

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from .contract import EFFECT_PROGRAMMES, INTERACTION
-from .estimators import analysis_sample, full_rank_columns, make_row, ols_hc2, rows_to_frame, treatment
+from .estimators import analysis_sample, make_row, rows_to_frame, treatment
 from .plan import Plan
 
 ESTIMATOR = "session_fixed_effects"
@@ -57,22 +57,36 @@ def session_fixed_effects(tidy: pd.DataFrame, outcome: str, factor: str,
         row = make_row(outcome, factor, "pooled", ESTIMATOR, np.nan, np.nan, np.nan, n1, n0, alpha,
                        note=f"not estimable: an arm has fewer than two people (treated {n1}, control {n0})")
     else:
-        cells = pd.get_dummies(_cell(d)).to_numpy(dtype=float)
-        X = np.column_stack([t, cells])
-        X = X[:, full_rank_columns(X)]
-        beta, cov, dfr = ols_hc2(X, d[outcome].to_numpy(dtype=float))
-        note = "" if np.isfinite(cov[0, 0]) else "not estimable: leverage 1 (a cell of one person)"
-        row = make_row(outcome, factor, "pooled", ESTIMATOR, float(beta[0]), float(np.sqrt(cov[0, 0])),
-                       float(dfr), n1, n0, alpha, note=note)
+        # Frisch-Waugh-Lovell: demean within session x programme (no dense dummies, so a
+        # study of 100,000 students with thousands of cells stays cheap); the full model's
+        # HC2 leverage is 1/n_cell + t~_i^2 / sum t~^2. Cells of one person carry nothing
+        # (leverage 1) and are left out.
+        cell = pd.factorize(_cell(d))[0]
+        size = np.bincount(cell)
+        keep = size[cell] > 1
+        single = int((size == 1).sum())
+        cell, t, y = pd.factorize(cell[keep])[0], t[keep], d[outcome].to_numpy(dtype=float)[keep]
+        size = np.bincount(cell)
+        tt = t - (np.bincount(cell, t) / size)[cell]
+        yt = y - (np.bincount(cell, y) / size)[cell]
+        S_ = float(tt @ tt)
+        note = f"{single} session × programme cell(s) of one person left out" if single else ""
+        if S_ <= 1e-12:
+            row = make_row(outcome, factor, "pooled", ESTIMATOR, np.nan, np.nan, np.nan, n1, n0,
+                           alpha, note="not estimable: no cell has both arms")
+        else:
+            beta = float(tt @ yt) / S_
+            e = yt - beta * tt
+            h = 1 / size[cell] + tt**2 / S_
+            if (h > 1 - 1e-10).any():
+                se, note = np.nan, "not estimable: leverage 1 (HC2 undefined)"
+            else:
+                se = float(np.sqrt((tt**2 * e**2 / (1 - h)).sum()) / S_)
+            dfr = len(y) - 1 - len(size)
+            row = make_row(outcome, factor, "pooled", ESTIMATOR, beta, se, float(dfr), n1, n0,
+                           alpha, note=note)
     row["adjustment"] = ADJUSTMENT
     return rows_to_frame([row])
-
-
-def _rss(X: np.ndarray, y: np.ndarray) -> tuple[float, int]:
-    """Residual sum of squares and rank of the least-squares fit of y on X."""
-    beta, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
-    r = y - X @ beta
-    return float(r @ r), int(rank)
 
 
 def session_heterogeneity(tidy: pd.DataFrame, outcome: str, factor: str) -> dict:
@@ -121,11 +135,20 @@ def session_heterogeneity(tidy: pd.DataFrame, outcome: str, factor: str) -> dict
     if q == 0:
         res["note"] = "not estimable: no programme with two sessions having both arms"
         return res
+    # Both models by group means (no dense dummies): unrestricted = each cell x arm its own
+    # mean; restricted = within-cell demeaning and one slope per programme (Frisch-Waugh).
     y = d[outcome].to_numpy(dtype=float)
-    cells = pd.get_dummies(cell).to_numpy(dtype=float)
-    progs = pd.get_dummies(prog).to_numpy(dtype=float)
-    rss_u, k_u = _rss(np.column_stack([cells, cells * t[:, None]]), y)
-    rss_r, k_r = _rss(np.column_stack([cells, progs * t[:, None]]), y)
+    g = pd.factorize(cell)[0]
+    ga = 2 * g + t.astype(np.int64)
+    fit_u = (np.bincount(ga, y) / np.bincount(ga))[ga]
+    rss_u = float(((y - fit_u) ** 2).sum())
+    size = np.bincount(g)
+    tt = t - (np.bincount(g, t) / size)[g]
+    yt = y - (np.bincount(g, y) / size)[g]
+    pc = pd.factorize(prog)[0]
+    slope = np.bincount(pc, tt * yt) / np.bincount(pc, tt * tt)
+    rss_r = float(((yt - slope[pc] * tt) ** 2).sum())
+    k_u, k_r = 2 * len(size), len(size) + len(slope)
     df2 = len(y) - k_u
     if df2 < 1 or rss_u <= 0:
         res["note"] = "not estimable: no residual degrees of freedom"
@@ -182,6 +205,15 @@ def add_session_heterogeneity(het: pd.DataFrame, tidy: pd.DataFrame, plan: Plan)
         het["test"] = "HC2 Wald F: same effect in every programme"
     new = pd.DataFrame([session_heterogeneity(tidy, o, f) for o, f in _pairs(plan)])
     return pd.concat([het, new], ignore_index=True)
+
+
+def prereg_lines() -> list[str]:
+    """What the pre-registration says about sessions (Markdown bullet lines)."""
+    return ["- Sessions (classes): a robustness row `session_fixed_effects` for each confirmatory "
+            "main effect (OLS with session × programme dummies, HC2, df n − k; in no family), and "
+            "a classical F test that the effect is the same in every session of a programme "
+            "(nested OLS models, one effect per session × programme against one per programme; "
+            "`heterogeneity.csv`, `across = sessions`)."]
 
 
 def sessions_section(effects: pd.DataFrame, het: pd.DataFrame, table) -> str:

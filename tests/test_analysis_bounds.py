@@ -143,3 +143,9 @@ def test_bounds_table_follows_the_plan():
     pairs = [(o, f) for _, o, f in plan.confirmatory if f != "manager:partner"]
     assert list(t[t.programme == "pooled"][["outcome", "factor"]].itertuples(index=False, name=None)) == pairs
     assert "<h2>" in B.bounds_section(t, lambda df: df.to_html(), plan)
+
+
+def test_preregistration_describes_the_bounds():
+    from analysis.prereg import render_markdown
+    plan = load_plan()
+    assert B.prereg_lines(plan)[0] in render_markdown(plan)

@@ -100,3 +100,18 @@ def test_one_session_is_not_estimable():
     d = _study(session_effects=(0.0,))
     res = S.session_heterogeneity(d, "attractiveness", "manager")
     assert np.isnan(res["p_value"]) and res["note"].startswith("not estimable")
+
+
+def test_a_cell_of_one_person_is_left_out_and_named():
+    d = _study()
+    lone = d.iloc[[0]].assign(session_code="s9", attractiveness=9.0)
+    row = S.session_fixed_effects(pd.concat([d, lone]), "attractiveness", "manager").iloc[0]
+    ref = S.session_fixed_effects(d, "attractiveness", "manager").iloc[0]
+    assert (row.estimate, row.std_error, row.df) == pytest.approx((ref.estimate, ref.std_error, ref.df))
+    assert "one person" in row.note
+
+
+def test_preregistration_describes_the_session_analyses():
+    from analysis.prereg import render_markdown
+    md = render_markdown(load_plan())
+    assert S.prereg_lines()[0] in md
