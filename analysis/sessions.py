@@ -120,14 +120,15 @@ def session_heterogeneity(tidy: pd.DataFrame, outcome: str, factor: str) -> dict
                df2=np.nan, p_value=np.nan, note="", across="sessions",
                test="classical F: same effect in every session within programme")
     t = treatment(d, factor)
-    cell = _cell(d).to_numpy()
-    both = pd.Series(t).groupby(cell).agg(["min", "max"])
-    ok_cells = both.index[(both["min"] == 0) & (both["max"] == 1)]
-    keep = np.isin(cell, ok_cells)
-    dropped = int(len(both) - len(ok_cells))
+    cell = pd.factorize(_cell(d))[0]
+    n_t = np.bincount(cell, t, minlength=cell.max(initial=-1) + 1)
+    n_all = np.bincount(cell, minlength=cell.max(initial=-1) + 1)
+    ok = (n_t > 0) & (n_t < n_all)  # both arms present
+    keep = ok[cell]
+    dropped = int((~ok & (n_all > 0)).sum())
     d, t, cell = d[keep], t[keep], cell[keep]
     prog = d["programme"].to_numpy()
-    per_prog = {p: len(set(cell[prog == p])) for p in EFFECT_PROGRAMMES if (prog == p).any()}
+    per_prog = {p: len(np.unique(cell[prog == p])) for p in EFFECT_PROGRAMMES if (prog == p).any()}
     q = sum(n - 1 for n in per_prog.values())
     res["programmes"] = ", ".join(f"{p} ({n} sessions)" for p, n in per_prog.items() if n > 1)
     if dropped:
