@@ -27,7 +27,7 @@ from .measurement import balance, flow, reliability  # noqa: E402
 from .plan import Plan  # noqa: E402
 from .prereg import deviations_table  # noqa: E402
 from .privacy import privacy_notes  # noqa: E402
-from . import bounds as B, languages as L, questions as Q, sessions as S  # noqa: E402  (issue 11, items 4-9)
+from . import balance_ri as BR, bounds as B, languages as L, questions as Q, sessions as S  # noqa: E402  (issue 11, items 4-9)
 
 
 def sha256_file(path: str | Path) -> str:
@@ -207,6 +207,7 @@ def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
     say(f"[5/{steps}] flow, balance, reliability")
     fl = flow(tidy)
     bal = balance(tidy, plan.numeric_covariates, plan.categorical_covariates)
+    bal = BR.add_randomisation_omnibus(bal, tidy, plan)  # issue 11, item 7
     rel = reliability(tidy, 1 - plan.alpha)
     sens = E.sensitivity_table(tidy, plan)
     cm = E.cell_means(tidy, plan.alpha)
@@ -232,7 +233,7 @@ def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
     if registered is not None:
         hashes[f"registered plan {registered}"] = sha256_file(registered)
         reg = str(registered)
-    extra = "\n".join([B.bounds_section(new["bounds"], _table, plan),  # issue 11, items 4-9
+    extra = "\n".join([BR.balance_section(bal, _table), B.bounds_section(new["bounds"], _table, plan),  # issue 11
                        S.sessions_section(eff, het, _table), Q.questions_section(new, _table, _png),
                        L.languages_section(new["reliability_by_language"], new["items_by_language"], _table)])
     paths["report"].write_text(_html(tables, figs, plan, hashes, notes, len(tidy), reg, extra),
@@ -331,7 +332,7 @@ def _html(t: dict, figs: dict, plan: Plan, hashes: dict, notes: list[str], n: in
         "<h2>Balance of pre-treatment covariates</h2>",
         "<p>Omnibus tests (HC2 Wald F of assignment on covariates) and the largest absolute "
         "standardised difference; full table in <code>balance.csv</code>.</p>",
-        _table(bal_omni[["programme", "factor", "statistic", "df1", "df2", "p_value", "note"]]),
+        _table(bal_omni[["programme", "factor", "level", "statistic", "df1", "df2", "p_value", "note"]]),
         _table(bal_max),
         "<h2>Reliability</h2>", _table(t["reliability"]),
         extra,  # issue 11, items 4-9: bounds, sessions, the seed's questions, languages
