@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import estimators as est
+from . import lin_rule  # issue 11, item 8: the plan's covariate rule for Lin
 from .contract import EFFECT_PROGRAMMES, FACTORS, INTERACTION, EFFECT_OUTCOMES
 from .inference import benjamini_hochberg, difference_coefficients, holm, randomisation_test, tost
 from .plan import Plan
@@ -58,8 +59,8 @@ def estimate_effects(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     for outcome in EFFECT_OUTCOMES:
         for factor in FACTORS:
             frames.append(est.difference_in_means(s, outcome, factor, alpha=a))
-            frames.append(est.lin(s, outcome, factor, plan.numeric_covariates,
-                                  plan.categorical_covariates, alpha=a))
+            frames.append(lin_rule.lin(s, outcome, factor, plan.numeric_covariates,  # issue 11, item 8
+                                       plan.categorical_covariates, alpha=a, rule=lin_rule.rule_of(plan)))
             frames.append(est.block_weighted(s, outcome, factor, alpha=a))
             frames.append(est.fixed_effects(s, outcome, factor, alpha=a))
         frames.append(est.factorial(s, outcome, alpha=a))

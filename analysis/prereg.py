@@ -21,7 +21,7 @@ from .contract import FACTORS, INTERACTION, EFFECT_OUTCOMES, SCALES
 from .nested import flatten
 from .errors import AnalysisInputError
 from .plan import Plan
-from . import bounds, sessions  # issue 11, items 4-5
+from . import bounds, lin_rule, sessions  # issue 11, items 4, 5, 8
 
 PLAN_MARK = "registered-plan"
 _FACTOR_WORDS = {"manager": "manager (trust − control)", "partner": "partner (other − same)",
@@ -93,6 +93,7 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
               "- `fixed_effects` (robustness): OLS with programme dummies, HC2.",
               "- Manipulation checks are analysed as outcomes (share choosing the treated arm's option).",
               ""]
+    lines[-1:-1] = lin_rule.prereg_lines(plan)  # issue 11, item 8
     lines += ["## 5. Inference, families and corrections", "",
               f"- Level α = {plan.alpha:g}, two-sided; 95% t intervals.",
               f"- Confirmatory family ({len(conf)} tests, pooled `block_weighted` rows above): "

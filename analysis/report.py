@@ -27,7 +27,7 @@ from .measurement import balance, flow, reliability  # noqa: E402
 from .plan import Plan  # noqa: E402
 from .prereg import deviations_table  # noqa: E402
 from .privacy import privacy_notes  # noqa: E402
-from . import balance_ri as BR, bounds as B, languages as L, questions as Q, sessions as S  # noqa: E402  (issue 11, items 4-9)
+from . import balance_ri as BR, bounds as B, languages as L, lin_rule as LR, questions as Q, sessions as S  # noqa: E402,E501  (issue 11)
 
 
 def sha256_file(path: str | Path) -> str:
@@ -213,7 +213,7 @@ def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
     cm = E.cell_means(tidy, plan.alpha)
     new = dict(bounds=B.bounds_table(tidy, plan), **Q.questions_tables(tidy, plan),  # issue 11, items 4-9
                reliability_by_language=L.reliability_by_language(tidy, 1 - plan.alpha),
-               items_by_language=L.item_means_by_language(tidy))
+               items_by_language=L.item_means_by_language(tidy), lin_covariates=LR.lin_covariates(tidy, plan))
     say(f"[6/{steps}] writing tables")
     dev = deviations_table(plan, eff, ri, notes, registered)
     tables = dict(effects=eff, heterogeneity=het, equivalence=eq, randomisation_inference=ri,
@@ -235,7 +235,8 @@ def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
         reg = str(registered)
     extra = "\n".join([BR.balance_section(bal, _table), B.bounds_section(new["bounds"], _table, plan),  # issue 11
                        S.sessions_section(eff, het, _table), Q.questions_section(new, _table, _png),
-                       L.languages_section(new["reliability_by_language"], new["items_by_language"], _table)])
+                       L.languages_section(new["reliability_by_language"], new["items_by_language"], _table),
+                       LR.lin_section(new["lin_covariates"], _table)])
     paths["report"].write_text(_html(tables, figs, plan, hashes, notes, len(tidy), reg, extra),
                                encoding="utf-8")
     say(f"done in {time.perf_counter() - t0:.1f} s: {out}")
