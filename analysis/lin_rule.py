@@ -86,19 +86,22 @@ def rule_columns(d: pd.DataFrame, t: np.ndarray, numeric: Sequence[str],
                (~miss[t == 0]).sum()) >= min_level:
             cols.append(miss.astype(float))
         cands.append((c, cols))
+    treated = np.asarray(t) == 1
     for c in categorical:
-        s = d[c].astype("str").fillna("(missing)")
-        counts = s.value_counts()
-        by_arm = pd.crosstab(s, t == 1).min(axis=1) if len(s) else counts
-        small = by_arm.index[by_arm < min_level]
-        if len(small):
-            s = s.where(~s.isin(small), "(merged)")
-            merged = (s == "(merged)").to_numpy()
-            if min(merged[t == 1].sum(), merged[t == 0].sum()) < min_level:
-                big = counts.drop(small).idxmax() if len(counts) > len(small) else "(merged)"
-                s = s.where(s != "(merged)", big)
-        levels = s.value_counts().index.tolist()  # most common first: the reference level
-        cands.append((c, [(s == lev).to_numpy(dtype=float) for lev in levels[1:]]))
+        codes, names = pd.factorize(d[c].astype("str").fillna("(missing)"))
+        k = len(names)
+        total = np.bincount(codes, minlength=k)
+        in_arm = np.minimum(np.bincount(codes[treated], minlength=k),
+                            np.bincount(codes[~treated], minlength=k))
+        small = in_arm < min_level
+        if small.any():  # small levels merged into one (code k); still small: the largest level
+            codes = np.where(small[codes], k, codes)
+            merged = codes == k
+            if min(merged[treated].sum(), merged[~treated].sum()) < min_level and (~small).any():
+                codes = np.where(merged, int(np.flatnonzero(~small)[np.argmax(total[~small])]), codes)
+        counts = np.bincount(codes, minlength=k + 1)
+        levels = [lev for lev in np.argsort(-counts, kind="stable") if counts[lev] > 0]
+        cands.append((c, [(codes == lev).astype(float) for lev in levels[1:]]))  # most common: reference
     X, entered, left = [], [], []
     for name, cols in cands:
         if not cols:
