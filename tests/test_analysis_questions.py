@@ -120,3 +120,18 @@ def test_section_renders(tidy):
     h = Q.questions_section(t, lambda df: df.to_html(), lambda fig: "<img>")
     for title in ("Teaching on trust-based management", "future managers", "Realism"):
         assert title in h
+
+
+def test_taught_by_arm_randomisation_p_is_the_d2_test_on_the_answer_indicators(tidy):
+    from analysis.balance_ri import d2_test
+    from analysis.effects import block_ids
+    t = Q.taught_by_arm(tidy, draws=500, seed=3)
+    base = tidy[tidy.assigned.fillna(False).astype(bool) & ~tidy.withdrawn.fillna(False).astype(bool)
+                & tidy.taught_tbm.notna()]
+    d = base[base.programme == "teacher"]
+    X = np.column_stack([(d.taught_tbm == lev).to_numpy(float) for lev in Q.TAUGHT_LEVELS])
+    r = t[(t.programme == "teacher") & (t.factor == "manager")].iloc[0]
+    k = t.index[(t.programme == "teacher") & (t.factor == "manager")][0]
+    ref = d2_test(X, (d.manager == "trust").to_numpy(float), block_ids(d), draws=500, seed=3 + k)
+    assert r.p_value_ri == pytest.approx(ref["p_value"])
+    assert (t.p_value_ri.between(0, 1)).all()
