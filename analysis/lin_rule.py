@@ -246,9 +246,9 @@ def prereg_lines(plan: Plan) -> list[str]:
              "covariate columns, covariates entering whole in the plan's order (numeric first); "
              "the report lists what entered (`lin_covariates.csv`). At the planned sizes:"]
     pt = planned_terms(plan)
-    for row in pt.itertuples():
-        lines.append(f"  - {row.programme}: smaller arm ≈ {row.smaller_arm}, cap {row.cap} columns: "
-                     f"{row.entered or 'none'}" + (f" (left out: {row.left_out})" if row.left_out else ""))
+    lines[0] += " " + "; ".join(
+        f"{row.programme} (smaller arm ≈ {row.smaller_arm}, cap {row.cap}): {row.entered or 'none'}"
+        + (f", left out {row.left_out}" if row.left_out else "") for row in pt.itertuples()) + "."
     return lines
 
 
