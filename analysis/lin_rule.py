@@ -201,7 +201,7 @@ def lin_covariates(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
                                        "cap", "columns", "entered", "left_out"])
 
 
-def planned_terms(plan: Plan) -> pd.DataFrame:
+def planned_terms(plan: Plan, n: dict | None = None, attrition: float | None = None) -> pd.DataFrame:
     """The rule at the plan's ``[design]`` sizes: the cap per programme and the covariates
     that fit if every answer code is used (levels merged in the data can only lower the
     count).
@@ -210,12 +210,16 @@ def planned_terms(plan: Plan) -> pd.DataFrame:
     ----------
     plan : Plan
         Its ``[design]`` n per programme and attrition, covariates and rule.
+    n : dict, optional
+        Students per programme (the design diagnosis's, overriding the plan's).
+    attrition : float, optional
+        Share leaving before the outcome (likewise).
     """
     rule = rule_of(plan)
     design = plan.raw.get("design", {})
-    attrition = float(design.get("attrition", 0.0))
+    attrition = float(design.get("attrition", 0.0)) if attrition is None else float(attrition)
     rows = []
-    for prog, n in design.get("n", {}).items():
+    for prog, n in (design.get("n", {}) if n is None else n).items():
         small = int(np.floor(int(n) * (1 - attrition) / 2))
         cap = int(np.floor(rule["max_terms_share"] * small))
         used, entered, left = 0, [], []

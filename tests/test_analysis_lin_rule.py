@@ -97,3 +97,15 @@ def test_planned_terms_by_hand():
     from analysis.prereg import render_markdown
     md = render_markdown(plan)
     assert LR.prereg_lines(plan)[0] in md
+
+
+def test_design_diagnosis_applies_the_same_rule(tmp_path):
+    from analysis.design import design_from_plan, diagnose, write_diagnosis
+    plan = load_plan()
+    design = design_from_plan(plan, n_per_programme=60, sims=20)
+    diag, raw = diagnose(design)
+    paths = write_diagnosis(diag, raw, design, tmp_path, plan)
+    pt = pd.read_csv(paths["lin_terms"]).set_index("programme")
+    small = int(60 * (1 - design.attrition) / 2)
+    assert pt.loc["nursing", "smaller_arm"] == small and pt.loc["nursing", "cap"] == int(0.1 * small)
+    assert "Lin's estimator at these sizes" in paths["html"].read_text()
