@@ -55,7 +55,9 @@ def wilson_interval(count: int, n: int, alpha: float = 0.05) -> tuple[float, flo
     p = count / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-    return float(centre - half), float(centre + half)
+    lo = 0.0 if count == 0 else max(0.0, centre - half)  # exact at 0 and n (no rounding residue)
+    hi = 1.0 if count == n else min(1.0, centre + half)
+    return float(lo), float(hi)
 
 
 def _base(tidy: pd.DataFrame) -> pd.DataFrame:
@@ -168,7 +170,8 @@ def taught_plot(table: pd.DataFrame) -> plt.Figure:
         d = t[t.programme == prog].set_index("answer").reindex(list(TAUGHT_LEVELS))
         x = np.arange(len(TAUGHT_LEVELS))
         ax.bar(x, d["share"], color="#9ecae1")
-        ax.errorbar(x, d["share"], yerr=[d["share"] - d["ci_low"], d["ci_high"] - d["share"]],
+        ax.errorbar(x, d["share"], yerr=[np.clip(d["share"] - d["ci_low"], 0, None),
+                                         np.clip(d["ci_high"] - d["share"], 0, None)],
                     fmt="none", color="#333", capsize=2)
         ax.set_xticks(x, list(TAUGHT_LEVELS), rotation=45, fontsize=7)
         n = int(d["n"].dropna().iloc[0]) if d["n"].notna().any() else 0

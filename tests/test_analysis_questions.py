@@ -135,3 +135,11 @@ def test_taught_by_arm_randomisation_p_is_the_d2_test_on_the_answer_indicators(t
     ref = d2_test(X, (d.manager == "trust").to_numpy(float), block_ids(d), draws=500, seed=3 + k)
     assert r.p_value_ri == pytest.approx(ref["p_value"])
     assert (t.p_value_ri.between(0, 1)).all()
+
+
+def test_plot_copes_with_answers_nobody_gave():
+    t = pd.DataFrame([dict(programme="all", site="all", answer=a, count=c, n=7, share=c / 7,
+                           ci_low=Q.wilson_interval(c, 7)[0], ci_high=Q.wilson_interval(c, 7)[1])
+                      for a, c in zip(Q.TAUGHT_LEVELS, (0, 7, 0, 0, 0))])
+    Q.taught_plot(t)  # shares of exactly 0 and 1: no negative error bars
+    assert Q.wilson_interval(0, 7)[0] == 0.0 and Q.wilson_interval(7, 7)[1] == 1.0
