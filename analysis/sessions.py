@@ -231,7 +231,7 @@ def sessions_section(effects: pd.DataFrame, het: pd.DataFrame, table) -> str:
     bw = effects[(effects.estimator == "block_weighted") & (effects.programme == "pooled")]
     fe = fe.merge(bw[["outcome", "factor", "estimate"]].rename(columns={"estimate": "block_weighted"}),
                   on=["outcome", "factor"], how="left")
-    hs = het[het.get("across", pd.Series(dtype=str)) == "sessions"] if "across" in het else het.iloc[:0]
+    hs = het[het["across"] == "sessions"] if "across" in het else het.iloc[:0]
     return "\n".join([
         "<h2>Sessions (classes): robustness and heterogeneity</h2>",
         "<p><code>session_fixed_effects</code>: OLS with one dummy per session × programme "
