@@ -5,8 +5,16 @@ configurations an instructor picks from, the rooms, and the study's contact deta
 shown on the consent page. Secrets come only from the environment.
 """
 
+import ipaddress
+import json
+import os
+import pathlib
+import secrets
+import socket
 import sys
 from os import environ
+
+from analysis import contract
 
 SESSION_CONFIG_DEFAULTS = dict(
     real_world_currency_per_point=1.00,
@@ -75,7 +83,7 @@ if environ.get("OTREE_DRYRUN") == "1":
 # STUDY_<NAME>_<LANGUAGE> (e.g. STUDY_STORAGE_NB), or for all languages at once with
 # STUDY_<NAME> (a person's name, say). The contact e-mail and the reference are the same
 # in every language (STUDY_CONTACT_EMAIL, STUDY_REFERENCE).
-STUDY_LANGUAGES = ("nb", "da", "en")
+STUDY_LANGUAGES = contract.LANGUAGES
 STUDY_TEXT_DEFAULTS = dict(
     controller=dict(
         en="OsloMet – Oslo Metropolitan University",
@@ -176,8 +184,143 @@ LANGUAGE_CODE = "en"
 REAL_WORLD_CURRENCY_CODE = "NOK"
 USE_POINTS = True
 
+# ---------------------------------------------------------------- the server's address
+# The commands that run oTree's production server (oTree's aliases included).
+PRODSERVER_COMMANDS = ("prodserver", "runprodserver", "prodserver1of2", "runprodserver1of2", "webandworkers")
+
+
+def server_address(argv=sys.argv, env=environ) -> tuple[str, int] | None:
+    """(host, port) this process serves on when it is `otree prodserver`; else None.
+
+    Args:
+        argv: the command line (`otree prodserver [host:]port`); oTree's defaults apply
+            when the address is left out: every interface (0.0.0.0), port $PORT or 8000.
+        env: the environment (for `PORT`).
+    """
+    if len(argv) < 2 or argv[1] not in PRODSERVER_COMMANDS:
+        return None
+    addrport = argv[2] if len(argv) > 2 and not argv[2].startswith("-") else ""
+    host, _, port = addrport.rpartition(":")
+    return host or "0.0.0.0", int(port or env.get("PORT") or 8000)
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for an address only this computer can open (localhost, 127.x, ::1).
+
+    Args:
+        host: a host name or IP address, without the port.
+    """
+    host = (host or "").strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def lan_address() -> str | None:
+    """This computer's address on its network (the interface that leads outwards), or None.
+
+    Connecting a UDP socket only chooses the route: no packet is sent, and the address
+    (TEST-NET-1, RFC 5737) need not exist. None without a network.
+    """
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if is_loopback(address) or address == "0.0.0.0" else address
+
+
+# --------------------------------------------------------------------------- the admin
 ADMIN_USERNAME = "admin"
-ADMIN_PASSWORD = environ.get("OTREE_ADMIN_PASSWORD")
+# The admin password. Set: that one. Set to empty (OTREE_ADMIN_PASSWORD=): the admin is
+# open, as the test suite runs it. Unset on `otree prodserver` (not in production, which
+# demands it): Jupyter-style, a password is generated, printed with the admin URL in the
+# server's first lines, and used. It is kept in ADMIN_PASSWORD_FILE (git-ignored, only
+# the owner may read it) so that a restart keeps it: oTree signs the students' cookies
+# with the admin password, so a new one would make every student a new participant. It
+# also goes into the environment, where `otree timeoutsubprocess` (started by
+# prodserver after this module is imported) inherits the same value.
+ADMIN_PASSWORD_FILE = pathlib.Path(__file__).resolve().parent / ".admin-password"
+
+
+def generated_admin_password(path: pathlib.Path = ADMIN_PASSWORD_FILE) -> str:
+    """The password kept in `path`, made (random, 16 characters) and stored if missing.
+
+    Args:
+        path: the git-ignored file that keeps it across restarts.
+    """
+    try:
+        kept = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        kept = ""
+    if kept:
+        return kept
+    password = secrets.token_urlsafe(12)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.chmod(path, 0o600)  # also when an empty file was there already
+        with os.fdopen(fd, "w", encoding="utf-8") as kept_file:
+            kept_file.write(password + "\n")
+    except OSError:
+        pass  # a read-only folder: the password still holds for this run
+    return password
+
+
+def reachable_base_url(host: str, port: int, env=environ, lan_lookup=lan_address) -> str | None:
+    """The base URL other devices (students' phones) open for a server on host:port, or
+    None when only this computer can reach it.
+
+    Args:
+        host: the address the server listens on (0.0.0.0 = every interface).
+        port: the port it listens on.
+        env: the environment; `OTREE_PUBLIC_URL` (e.g. https://survey.example.org, the
+            address behind a reverse proxy) wins over everything else.
+        lan_lookup: returns this computer's network address or None (`lan_address`).
+    """
+    public = (env.get("OTREE_PUBLIC_URL") or "").strip().rstrip("/")
+    if public:
+        return public
+    if is_loopback(host):
+        return None
+    if host in ("", "0.0.0.0", "::"):
+        host = lan_lookup()
+    return f"http://{host}:{port}" if host else None
+
+
+def admin_login_banner(password: str, address: tuple[str, int], env=environ, lan_lookup=lan_address) -> str:
+    """The lines the server prints first when it made the password: URL, username, password.
+
+    Args:
+        password: the generated password.
+        address: (host, port) the server listens on.
+        env: the environment (`OTREE_PUBLIC_URL`, if set, is the URL shown first).
+        lan_lookup: returns this computer's network address or None (`lan_address`).
+    """
+    t = json.loads((pathlib.Path(__file__).resolve().parent / "collab_experiment" / "instrument" / "en.json")
+                   .read_text(encoding="utf-8"))["instructor"]
+    host, port = address
+    local = f"http://localhost:{port}/"
+    public = reachable_base_url(host, port, env, lan_lookup)
+    urls = f"{public}/   ({t['server_login_local']}: {local})" if public else local
+    rule = "-" * 72
+    return "\n".join([
+        rule, t["server_login_title"], f"    {urls}", f"    {t['server_login_username']}: {ADMIN_USERNAME}",
+        f"    {t['server_login_password']}: {password}", t["server_login_kept"].format(file=ADMIN_PASSWORD_FILE.name),
+        rule,
+    ])
+
+
+_production = environ.get("OTREE_PRODUCTION") not in (None, "", "0")
+_GENERATED_PASSWORD = (
+    "OTREE_ADMIN_PASSWORD" not in environ and not _production and server_address() is not None
+)
+if _GENERATED_PASSWORD:
+    environ["OTREE_ADMIN_PASSWORD"] = generated_admin_password()
+ADMIN_PASSWORD = environ.get("OTREE_ADMIN_PASSWORD") or None
 # With a password set, the admin and REST API are closed to anyone without it, even
 # when OTREE_AUTH_LEVEL is not set (oTree would leave them open).
 AUTH_LEVEL = environ.get("OTREE_AUTH_LEVEL") or ("STUDY" if ADMIN_PASSWORD else None)
@@ -208,7 +351,7 @@ def production_problems(env=environ) -> list[str]:
     return problems
 
 
-if environ.get("OTREE_PRODUCTION") not in (None, "", "0"):
+if _production:
     _problems = production_problems()
     if _problems:
         sys.exit(
@@ -216,3 +359,6 @@ if environ.get("OTREE_PRODUCTION") not in (None, "", "0"):
             + "\n  - ".join(_problems)
             + "\nSee README.md, 'Deploying on PostgreSQL'."
         )
+
+if _GENERATED_PASSWORD:
+    print(admin_login_banner(ADMIN_PASSWORD, server_address()), flush=True)

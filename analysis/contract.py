@@ -65,6 +65,8 @@ OUTCOME_SCALES = ("attractiveness", "trust_manager", "collaboration")
 #: Rated after the vignette like the outcomes, but a manipulation check of the manager
 #: factor since instrument 2026.2 (the trust text describes autonomy; it cannot be H1).
 CHECK_SCALES = ("autonomy",)
+#: The factor each check scale checks (the manager effect on perceived autonomy).
+CHECK_SCALE_FACTORS = {"autonomy": "manager"}
 #: The scale pages after the vignette, shown in a random order per student (`scale_order`).
 RATED_SCALES = (*OUTCOME_SCALES, *CHECK_SCALES)
 OUTCOME_ITEMS = tuple(i for s in OUTCOME_SCALES for i in SCALES[s])
@@ -151,7 +153,7 @@ COLUMN_LABELS: dict[str, str] = {
     "autonomy": "Perceived autonomy, a check of the manager factor (mean of autonomy_1-3)",
     "realism": "The description seemed realistic (1-7)",
     "taught_tbm": "How much the programme has taught about trust-based management",
-    "scale_order": "Order in which the four scales were shown",
+    "scale_order": "Order in which the rated scales were shown",
     "item_order": "Order of items within each scale and of check options (JSON)",
     "mc_manager": "Manipulation check: manager", "mc_partner": "Manipulation check: partner",
     "mc_manager_correct": "Manager check answered correctly",

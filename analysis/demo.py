@@ -22,16 +22,29 @@ from typing import Callable
 
 import pandas as pd
 
+from . import registry
+from .contract import CHECK_SCALE_FACTORS, INTERACTION
 from .errors import AnalysisInputError
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_PARTS = ("settings.py", "consent", "collab_experiment", "analysis", "_static", "_templates", "requirements.txt")
 CONFIG = "dryrun"
-#: The injected effects and the confirmatory rows they should show up in.
-TARGETS = (("attractiveness", "manager", "dgp_effect_manager"),
-           ("trust_manager", "manager", "dgp_effect_manager"),
-           ("autonomy", "manager", "dgp_effect_manager"),
-           ("collaboration", "partner", "dgp_effect_partner"))
+#: The data-generating process's parameter of each factor's injected effect.
+DGP_KEYS = {"manager": "dgp_effect_manager", "partner": "dgp_effect_partner",
+            INTERACTION: "dgp_effect_interaction"}
+
+
+def targets(plan) -> list[tuple[str, str, str]]:
+    """(outcome, factor, role) of every row an injected effect should show up in: the
+    plan's confirmatory pairs, then each check scale with the factor it checks.
+
+    Parameters
+    ----------
+    plan : Plan
+        The analysis plan.
+    """
+    rows = [(o, f, "confirmatory") for _, o, f in plan.confirmatory]
+    return rows + [(o, f, "check") for o, f in CHECK_SCALE_FACTORS.items()]
 
 
 def otree_executable() -> Path:
@@ -98,15 +111,28 @@ def run_bots(project: Path, n: int, export_dir: Path, log_path: Path,
                                  + "\n".join(tail))
 
 
-def injected_vs_estimated(effects: pd.DataFrame, dgp: dict) -> pd.DataFrame:
-    """The injected effects beside the pooled block-weighted estimates and intervals."""
+def injected_vs_estimated(effects: pd.DataFrame, dgp: dict, plan=None) -> pd.DataFrame:
+    """The injected effects beside the pooled primary estimates and their intervals.
+
+    Parameters
+    ----------
+    effects : DataFrame
+        The report's effects table.
+    dgp : dict
+        The injected effects (``dgp_effect_manager``, ...).
+    plan : Plan, optional
+        Confirmatory pairs and primary estimator (default: the shipped plan).
+    """
+    from .plan import load_plan
+    plan = plan or load_plan()
     rows = []
-    for outcome, factor, key in TARGETS:
+    for outcome, factor, role in targets(plan):
+        estimator = plan.primary_estimator(registry.POOLED, factor)
         r = effects[(effects.outcome == outcome) & (effects.factor == factor)
-                    & (effects.programme == "pooled") & (effects.estimator == "block_weighted")].iloc[0]
-        injected = float(dgp[key])
-        rows.append(dict(outcome=outcome, factor=factor, injected=injected, estimate=r.estimate,
-                         ci_low=r.ci_low, ci_high=r.ci_high,
+                    & (effects.programme == registry.POOLED) & (effects.estimator == estimator)].iloc[0]
+        injected = float(dgp[DGP_KEYS[factor]])
+        rows.append(dict(outcome=outcome, factor=factor, role=role, estimator=estimator,
+                         injected=injected, estimate=r.estimate, ci_low=r.ci_low, ci_high=r.ci_high,
                          inside=bool(r.ci_low <= injected <= r.ci_high)))
     return pd.DataFrame(rows)
 
@@ -158,13 +184,13 @@ def run_demo(out_dir: str | Path, n: int = 200, effect_manager: float = 0.5,
         if not keep_project:
             shutil.rmtree(work, ignore_errors=True)
     eff = pd.read_csv(paths["effects"])
-    table = injected_vs_estimated(eff, dgp)
+    table = injected_vs_estimated(eff, dgp, plan)
     paths["injected"] = out / "injected_effects.csv"
     table.to_csv(paths["injected"], index=False)
     (out / "dgp.json").write_text(json.dumps({**dgp, "n": n}, indent=2), encoding="utf-8")
     paths["export"] = export
     for r in table.itertuples():
-        say(f"{r.outcome} by {r.factor}: injected {r.injected:+.2f}, estimated {r.estimate:+.2f} "
+        say(f"{r.outcome} by {r.factor} ({r.role}): injected {r.injected:+.2f}, estimated {r.estimate:+.2f} "
             f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}] {'inside' if r.inside else 'OUTSIDE'} the 95% interval")
     say(f"report: {paths['report']} (bots {t1 - t0:.0f} s, report {t2 - t1:.0f} s)")
     return dict(paths=paths, injected=table, seconds=dict(bots=t1 - t0, report=t2 - t1))

@@ -1,8 +1,8 @@
 """Design diagnosis: simulate the whole study many times and see what the design can answer.
 
 Each simulated study draws the class (students per programme), assigns every student
-with the project's real assignment module (``collab_experiment/assignment.py``,
-stratified permuted blocks, loaded by file path so no oTree is imported), lets some
+with the project's real assignment module (:mod:`analysis.assignment`, stratified
+permuted blocks; the experiment imports the same module), lets some
 students drop out before the outcome and some miss the manipulation, draws the
 outcome, and estimates with the very cores the report uses
 (:func:`analysis.estimators.arm_moments`, :func:`~analysis.estimators.welch_arrays`,
@@ -30,8 +30,6 @@ Gelman, A. & Carlin, J. (2014). Beyond power calculations: assessing type S (sig
 from __future__ import annotations
 
 import datetime as _dt
-import importlib.util
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,31 +39,25 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import assignment as _assignment
 from . import estimators as est
+from . import registry
 from .contract import EFFECT_PROGRAMMES, INTERACTION
 from .errors import AnalysisInputError
 from .plan import Plan
 
-ASSIGNMENT_PATH = Path(__file__).resolve().parents[1] / "collab_experiment" / "assignment.py"
 DESIGN_FACTORS = ("manager", "partner", INTERACTION)
 _NOW = _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)  # assignment time is not diagnosed
 #: CSV columns (the issue's schema first, then extras).
 DIAGNOSIS_COLUMNS = ("factor", "programme", "estimator", "n", "effect", "power", "bias", "rmse",
                      "coverage", "type_s", "type_m", "mde_80", "effect_sd", "mde_80_sd",
                      "n_observed", "mean_se", "power_mcse", "sims", "estimable", "family_size",
-                     "power_family", "mde_80_family")
+                     "power_family", "mde_80_family", "sesoi_sd", "sesoi", "power_equivalence")
 
 
 def load_assignment():
-    """The experiment's assignment module, by file path (``collab_experiment`` imports oTree)."""
-    name = "_collab_assignment"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ASSIGNMENT_PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
+    """The experiment's assignment module (plain Python: importing it imports no oTree)."""
+    return _assignment
 
 
 @dataclass(frozen=True)
@@ -87,6 +79,7 @@ class Design:
     sims: int = 1000
     seed: int = 1
     family_size: int = 1  # confirmatory tests: power_family / mde_80_family use alpha / family_size
+    sesoi_sd: float = 0.4  # the plan's smallest effect of interest, in outcome SDs
     programmes: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self):
@@ -102,6 +95,11 @@ class Design:
             raise AnalysisInputError("design", "attrition and check failure must be in [0, 1)")
         if self.sims < 2 or self.outcome_sd <= 0 or self.classes < 1:
             raise AnalysisInputError("design", "sims >= 2, outcome_sd > 0 and classes >= 1 needed")
+
+    @property
+    def sesoi(self) -> float:
+        """The smallest effect of interest in scale points (``sesoi_sd`` x ``outcome_sd``)."""
+        return self.sesoi_sd * self.outcome_sd
 
     def effect(self, factor: str, programme: str) -> float:
         """The estimand in scale points: the assumed effect, diluted by check failures."""
@@ -136,7 +134,7 @@ def design_from_plan(plan: Plan, **overrides) -> Design:
               check_failure=float(d.get("check_failure", 0.0)),
               classes=int(d.get("classes", 1)), alpha=plan.alpha,
               sims=int(d.get("sims", 1000)), seed=int(d.get("seed", 1)),
-              family_size=max(1, len(plan.confirmatory)))
+              family_size=max(1, len(plan.confirmatory)), sesoi_sd=plan.sesoi_sd)
     o = {k: v for k, v in overrides.items() if v is not None}
     if "effect_sd_all" in o:  # --effect-sd: both factors, every programme
         v = o.pop("effect_sd_all")
@@ -218,6 +216,8 @@ def estimate(sim: Simulated, design: Design) -> dict[tuple[str, str, str], dict[
     dict
         (factor, programme, estimator) -> dict of arrays (est, se, df, lo, hi, p, n).
     """
+    # The keys name the registered estimators (analysis.registry) these arrays reproduce;
+    # tests/test_analysis_design.py checks them against those functions to 1e-10.
     out = {}
     per_prog: dict[str, list] = {f: [] for f in DESIGN_FACTORS}
     for j, prog in enumerate(design.programmes):
@@ -262,6 +262,32 @@ def power_curve(r: dict[str, np.ndarray], truth: float, deltas: np.ndarray, alph
     z = (r["est"][ok] - truth)[None, :] + np.asarray(deltas)[:, None]
     crit = stats.t.ppf(1 - alpha / 2, r["df"][ok])[None, :]
     return (np.abs(z) / r["se"][ok][None, :] > crit).sum(axis=1) / len(r["est"])
+
+
+def equivalence_power(r: dict[str, np.ndarray], truth: float, sesoi: float, alpha: float) -> float:
+    """Simulated power of the equivalence test (TOST at ``alpha``) when the true effect is 0.
+
+    The same shift as :func:`power_curve`: with the effect removed, each simulation's
+    estimate is ``est - truth``; TOST rejects |effect| >= sesoi when the (1 - 2 alpha)
+    interval lies inside (-sesoi, sesoi). Not estimable counts as not shown.
+
+    Parameters
+    ----------
+    r : dict of arrays
+        One diagnosed row's simulations (est, se, df).
+    truth : float
+        The effect the simulations were drawn with (removed).
+    sesoi : float
+        The equivalence bound in scale points.
+    alpha : float
+        Level of each one-sided test.
+    """
+    ok = np.isfinite(r["est"]) & np.isfinite(r["se"]) & (r["se"] > 0) & np.isfinite(r["df"])
+    if not ok.any() or not np.isfinite(sesoi):
+        return float("nan")
+    e0 = r["est"][ok] - truth
+    half = stats.t.ppf(1 - alpha, r["df"][ok]) * r["se"][ok]
+    return float(((e0 - half > -sesoi) & (e0 + half < sesoi)).sum() / len(r["est"]))
 
 
 def mde(r: dict[str, np.ndarray], truth: float, alpha: float, target: float = 0.8) -> float:
@@ -335,7 +361,9 @@ def diagnose(design: Design, progress: Callable[[str], None] | None = None
                          n_observed=float(np.mean(r["n"])), mean_se=float(np.nanmean(r["se"])),
                          power_mcse=float(np.sqrt(power * (1 - power) / S)), sims=S,
                          estimable=float(ok.mean()), family_size=design.family_size,
-                         power_family=sig_fam.sum() / S, mde_80_family=mde(r, truth, a_fam)))
+                         power_family=sig_fam.sum() / S, mde_80_family=mde(r, truth, a_fam),
+                         sesoi_sd=design.sesoi_sd, sesoi=design.sesoi,
+                         power_equivalence=equivalence_power(r, truth, design.sesoi, design.alpha)))
     order = {f: i for i, f in enumerate(DESIGN_FACTORS)}
     df = pd.DataFrame(rows, columns=list(DIAGNOSIS_COLUMNS))
     df = df.sort_values(["factor", "estimator"], key=lambda c: c.map(order) if c.name == "factor"
@@ -348,15 +376,16 @@ def diagnose(design: Design, progress: Callable[[str], None] | None = None
 # ---------------------------------------------------------------- output
 def power_curve_plot(diag: pd.DataFrame, raw: dict, design: Design):
     """Simulated power against the effect (in SDs) for the pooled and per-programme rows."""
-    from .report import plt
+    from .htmlparts import plt
     fig, axes = plt.subplots(1, len(DESIGN_FACTORS), figsize=(4.2 * len(DESIGN_FACTORS), 3.4),
                              sharey=True, squeeze=False)
     scale = design.outcome_sd * (1 - design.check_failure)
     grid_sd = np.linspace(0, 1.2, 121)
     for ax, factor in zip(axes[0], DESIGN_FACTORS):
-        estimator = "difference_in_means" if factor != INTERACTION else "factorial"
-        for prog in (*design.programmes, "pooled"):
-            key = (factor, prog, "block_weighted" if prog == "pooled" else estimator)
+        estimator = registry.primary_for(design.programmes[0], factor=factor)
+        pooled_estimator = registry.primary_for(registry.POOLED, factor=factor)
+        for prog in (*design.programmes, registry.POOLED):
+            key = (factor, prog, pooled_estimator if prog == registry.POOLED else estimator)
             if key not in raw["results"]:
                 continue
             truth = float(diag[(diag.factor == factor) & (diag.programme == prog)
@@ -366,7 +395,7 @@ def power_curve_plot(diag: pd.DataFrame, raw: dict, design: Design):
                     color="black" if prog == "pooled" else None,
                     label=f"{prog} (n={design.n[prog] if prog != 'pooled' else sum(design.n.values())})")
         ax.axhline(0.8, color="#777", ls="--", lw=0.8)
-        ax.set_title(f"{factor}\n{estimator} per programme; block_weighted pooled", fontsize=9)
+        ax.set_title(f"{factor}\n{estimator} per programme; {pooled_estimator} pooled", fontsize=9)
         ax.set_xlabel("effect (outcome SDs, before check failures)")
         ax.set_ylim(0, 1)
     axes[0][0].set_ylabel("simulated power")
@@ -389,6 +418,8 @@ def design_summary_text(design: Design) -> list[str]:
         f"to treat); manipulation missed by {design.check_failure:.0%} (no effect for them, so the "
         "estimand is diluted accordingly).",
         f"{design.sims} simulations, seed {design.seed}, alpha {design.alpha:g} (two-sided).",
+        f"Smallest effect of interest {design.sesoi_sd:g} outcome SDs = {design.sesoi:.2f} scale points "
+        "(the plan's sesoi_sd; the equivalence tests are diagnosed against it).",
     ]
 
 
@@ -407,32 +438,52 @@ def _lin_terms_html(plan, design, out, paths, table) -> str:
 
 def write_diagnosis(diag: pd.DataFrame, raw: dict, design: Design, out_dir: str | Path,
                     plan: Plan | None = None) -> dict[str, Path]:
-    """``diagnosis.csv`` and a short self-contained ``diagnosis.html`` with the power curves."""
-    from .report import CSS, _png, _table
+    """``diagnosis.csv`` and a short self-contained ``diagnosis.html`` with the power curves.
+
+    Parameters
+    ----------
+    diag : DataFrame
+        :func:`diagnose`'s table.
+    raw : dict
+        :func:`diagnose`'s simulations and timings.
+    design : Design
+        The diagnosed design.
+    out_dir : path
+        Created if missing.
+    plan : Plan, optional
+        Named in the footer.
+    """
     import html as _html
+
+    from .htmlparts import page, png, table
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out / "diagnosis.csv", "html": out / "diagnosis.html"}
     diag.to_csv(paths["csv"], index=False)
     t = raw["timings"]
     key = diag[diag.programme == "pooled"][["factor", "estimator", "n", "effect", "power", "bias",
-                                             "coverage", "type_s", "type_m", "mde_80", "mde_80_sd"]]
-    sesoi = f" The plan's smallest effect of interest is {plan.sesoi:g} scale points." if plan else ""
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Design diagnosis</title>",
-        f"<style>{CSS}</style></head><body><h1>Design diagnosis</h1>",
+                                             "coverage", "type_s", "type_m", "mde_80", "mde_80_sd",
+                                             "sesoi", "power_equivalence"]]
+    main = [c for c in DIAGNOSIS_COLUMNS[:12]]
+    extra = ["factor", "programme", "estimator", *DIAGNOSIS_COLUMNS[12:]]
+    body = [
+        "<h1>Design diagnosis</h1>",
         "<ul>" + "".join(f"<li>{_html.escape(x)}</li>" for x in design_summary_text(design)) + "</ul>",
         "<p>Effects, bias, RMSE and minimum detectable effects (<code>mde_80</code>) in scale "
-        f"points; <code>mde_80_sd</code> in outcome SDs.{sesoi} Power's Monte Carlo standard "
-        "error is in <code>power_mcse</code>.</p>",
-        "<h2>Pooled effects (block-weighted)</h2>", _table(key),
-        "<h2>Power curves</h2>", _png(power_curve_plot(diag, raw, design)),
-        "<h2>Every row</h2>", _table(diag),
-        _lin_terms_html(plan, design, out, paths, _table),  # issue 11, item 8: Lin's rule at these sizes
+        f"points; <code>mde_80_sd</code> in outcome SDs. The smallest effect of interest is "
+        f"{design.sesoi_sd:g} outcome SDs = {design.sesoi:.2f} scale points (<code>sesoi</code>); "
+        "<code>power_equivalence</code> is the power of the equivalence test (TOST) against it "
+        "when the true effect is 0. Power's Monte Carlo standard error is in "
+        "<code>power_mcse</code>.</p>",
+        "<h2>Pooled effects (block-weighted)</h2>", table(key),
+        "<h2>Power curves</h2>", png(power_curve_plot(diag, raw, design)),
+        "<h2>Every row</h2>", table(diag[main]),
+        "<h3>Every row: further diagnosands</h3>", table(diag[extra]),
+        _lin_terms_html(plan, design, out, paths, table),  # issue 11, item 8: Lin's rule at these sizes
         f"<footer><p>{design.sims} simulations in {t['total_s']:.1f} s (assignment "
         f"{t['assignment_s']:.1f} s, estimation {t['estimation_s']:.1f} s). "
         + (f"Plan {_html.escape(plan.name)}, SHA-256 {plan.sha256}. " if plan else "")
-        + "Written by <code>python -m analysis design</code>.</p></footer></body></html>",
+        + "Written by <code>python -m analysis design</code>.</p></footer>",
     ]
-    paths["html"].write_text("\n".join(parts), encoding="utf-8")
+    paths["html"].write_text(page("Design diagnosis", "\n".join(body)), encoding="utf-8")
     return paths

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from . import estimators as est
-from . import lin_rule  # issue 11, item 8: the plan's covariate rule for Lin
-from .contract import EFFECT_PROGRAMMES, FACTORS, INTERACTION, EFFECT_OUTCOMES
+from . import registry
+from .contract import (CHECK_SCALE_FACTORS, EFFECT_OUTCOMES, EFFECT_PROGRAMMES, FACTORS,
+                       INTERACTION, MANIPULATION_CHECKS, OUTCOME_SCALES)
 from .inference import benjamini_hochberg, difference_coefficients, holm, randomisation_test, tost
 from .plan import Plan
 
@@ -21,6 +22,10 @@ from .plan import Plan
 CHECK_OUTCOMES = (("mc_says_trust", "manager", "trust"), ("mc_says_other", "partner", "other"))
 
 Progress = Callable[[str], None]
+#: ``adjustment`` of rows that are not their hypothesis's primary row (never adjusted).
+ROBUSTNESS_ADJUSTMENT = "robustness"
+#: ``adjustment`` of the manipulation-check rows (perceived autonomy, the checks).
+CHECK_ADJUSTMENT = "check"
 
 
 def _check_outcomes(s: pd.DataFrame) -> pd.DataFrame:
@@ -45,39 +50,102 @@ def _sample(tidy: pd.DataFrame, plan: Plan | None = None) -> pd.DataFrame:
     return s[[c for c in s.columns if c in needed]]
 
 
-def estimate_effects(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """All effects rows (DESIGN.md schema) with Holm and BH adjustments.
+def _row_roles(eff: pd.DataFrame, plan: Plan) -> np.ndarray:
+    """True where a row is its hypothesis's primary row (the plan's primary estimator)."""
+    cache: dict[tuple[str, str], str] = {}
+    out = np.zeros(len(eff), dtype=bool)
+    for i, (prog, factor, name) in enumerate(zip(eff.programme, eff.factor, eff.estimator)):
+        key = (prog if prog == registry.POOLED else "", factor)
+        if key not in cache:
+            cache[key] = plan.primary_estimator(prog, factor)
+        out[i] = name == cache[key]
+    return out
 
-    Confirmatory family (Holm): the plan's outcome x factor pairs, pooled
-    ``block_weighted`` rows. Exploratory (BH, together): every other row of the plan's
-    exploratory estimators on the outcome scales. ``lin`` and ``fixed_effects`` rows
-    (robustness) and manipulation-check rows keep ``adjustment = none``.
+
+def estimate_effects(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """All effects rows (the contract's effects schema) with the families' adjustments.
+
+    Every registered estimator (:mod:`analysis.registry`) runs on every rated scale. A
+    hypothesis (outcome x factor x programme) is counted once, by its primary
+    estimator's row (the plan's ``[families]``); the other estimators' rows of the same
+    hypothesis are robustness rows (``adjustment = robustness``, unadjusted), so they
+    never inflate a family. Confirmatory family (Holm): the plan's outcome x factor
+    pairs, pooled primary rows. Exploratory (BH, together): every other primary row on
+    the outcome scales. The primary rows of the checks (perceived autonomy, the
+    manipulation checks as outcomes): ``adjustment = check``, unadjusted; their other
+    estimators' rows are robustness rows too.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy participant table.
+    plan : Plan
+        Gives alpha, the covariates, the confirmatory family and the primary estimators.
     """
     s = _sample(tidy, plan)
-    a = plan.alpha
     frames = []
     for outcome in EFFECT_OUTCOMES:
-        for factor in FACTORS:
-            frames.append(est.difference_in_means(s, outcome, factor, alpha=a))
-            frames.append(lin_rule.lin(s, outcome, factor, plan.numeric_covariates,  # issue 11, item 8
-                                       plan.categorical_covariates, alpha=a, rule=lin_rule.rule_of(plan)))
-            frames.append(est.block_weighted(s, outcome, factor, alpha=a))
-            frames.append(est.fixed_effects(s, outcome, factor, alpha=a))
-        frames.append(est.factorial(s, outcome, alpha=a))
-        frames.append(est.block_weighted(s, outcome, INTERACTION, alpha=a))
+        for e in registry.ESTIMATORS.values():
+            frames.append(e.run(s, outcome, plan))
     for col, factor, _ in CHECK_OUTCOMES:
-        frames.append(est.difference_in_means(s, col, factor, alpha=a))
-        frames.append(est.block_weighted(s, col, factor, alpha=a))
-    eff = pd.concat(frames, ignore_index=True)
-    conf = np.array([plan.is_confirmatory(o, f) and e == "block_weighted" and p == "pooled"
-                     for o, f, e, p in zip(eff.outcome, eff.factor, eff.estimator, eff.programme)])
-    expl = (~conf & eff["estimator"].isin(plan.exploratory_estimators).to_numpy()
-            & eff["outcome"].isin(EFFECT_OUTCOMES).to_numpy())
+        for prog in (EFFECT_PROGRAMMES[0], registry.POOLED):
+            frames.append(registry.get(plan.primary_estimator(prog, factor)).run(s, col, plan, (factor,)))
+    eff = pd.concat([f for f in frames if len(f)], ignore_index=True)
+    primary = _row_roles(eff, plan)
+    is_outcome = eff["outcome"].isin(OUTCOME_SCALES).to_numpy()
+    conf = np.array([plan.is_confirmatory(o, f) and p == registry.POOLED
+                     for o, f, p in zip(eff.outcome, eff.factor, eff.programme)]) & primary & is_outcome
+    expl = primary & ~conf & is_outcome
     eff.loc[conf, "p_adjusted"] = holm(eff.loc[conf, "p_value"].to_numpy())
     eff.loc[conf, "adjustment"] = "holm"
     eff.loc[expl, "p_adjusted"] = benjamini_hochberg(eff.loc[expl, "p_value"].to_numpy())
     eff.loc[expl, "adjustment"] = "bh"
+    eff.loc[primary & ~is_outcome, "adjustment"] = CHECK_ADJUSTMENT
+    eff.loc[~primary, "adjustment"] = ROBUSTNESS_ADJUSTMENT
     return eff
+
+
+def pooled_sd(tidy: pd.DataFrame, outcome: str) -> tuple[float, int]:
+    """The observed pooled within-cell SD of an outcome (programme x cell), and its df.
+
+    sqrt(sum_c (n_c - 1) s_c^2 / sum_c (n_c - 1)) over the programmes with effects and
+    the four cells: the SD the treatment does not explain, the unit of the SESOI.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (or the analysis sample).
+    outcome : str
+        A scale score column.
+    """
+    s = est.analysis_sample(tidy)
+    d = s[s[outcome].notna() & s["programme"].isin(EFFECT_PROGRAMMES)]
+    g = d.groupby(["programme", "manager", "partner"], observed=True)[outcome]
+    n = g.count().to_numpy(dtype=float)
+    v = g.var(ddof=1).to_numpy(dtype=float)
+    ok = n > 1
+    dof = float((n[ok] - 1).sum())
+    if dof <= 0:
+        return float("nan"), 0
+    return float(np.sqrt(((n[ok] - 1) * v[ok]).sum() / dof)), int(dof)
+
+
+def sesoi_table(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """The plan's SESOI (outcome SDs) in scale points, per rated scale.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table.
+    plan : Plan
+        Gives ``sesoi_sd``.
+    """
+    rows = []
+    for outcome in EFFECT_OUTCOMES:
+        sd, dof = pooled_sd(tidy, outcome)
+        rows.append(dict(outcome=outcome, sesoi_sd=plan.sesoi_sd, pooled_sd=sd, sd_df=dof,
+                         sesoi_points=plan.sesoi_sd * sd))
+    return pd.DataFrame(rows)
 
 
 def heterogeneity_table(tidy: pd.DataFrame) -> pd.DataFrame:
@@ -87,13 +155,26 @@ def heterogeneity_table(tidy: pd.DataFrame) -> pd.DataFrame:
                          for f in (*FACTORS, INTERACTION)])
 
 
-def equivalence_table(effects: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """TOST against the plan's smallest effect of interest, for every outcome-scale row."""
+def equivalence_table(effects: pd.DataFrame, plan: Plan, sesoi: pd.DataFrame) -> pd.DataFrame:
+    """TOST against the plan's smallest effect of interest, for every outcome-scale row.
+
+    Parameters
+    ----------
+    effects : DataFrame
+        :func:`estimate_effects` rows.
+    plan : Plan
+        Gives alpha.
+    sesoi : DataFrame
+        :func:`sesoi_table`: the SESOI in scale points per outcome.
+    """
+    bound = dict(zip(sesoi.outcome, sesoi.sesoi_points))
     rows = []
     for r in effects[effects["outcome"].isin(EFFECT_OUTCOMES)].itertuples():
-        t = tost(r.estimate, r.std_error, r.df, plan.sesoi, plan.alpha)
+        b = float(bound.get(r.outcome, np.nan))
+        t = tost(r.estimate, r.std_error, r.df, b, plan.alpha)
         rows.append(dict(outcome=r.outcome, factor=r.factor, programme=r.programme,
-                         estimator=r.estimator, estimate=r.estimate, sesoi=plan.sesoi, **t))
+                         estimator=r.estimator, estimate=r.estimate, sesoi_sd=plan.sesoi_sd,
+                         sesoi=b, **t))
     return pd.DataFrame(rows)
 
 
@@ -110,13 +191,75 @@ def block_ids(df: pd.DataFrame) -> np.ndarray:
     return codes
 
 
-def ri_table(tidy: pd.DataFrame, effects: pd.DataFrame, plan: Plan,
-             progress: Progress | None = None) -> pd.DataFrame:
-    """Randomisation inference for the confirmatory family (pooled, block-weighted),
-    plus the per-programme differences in means when the plan lists ``by_programme``.
+#: Re-randomisation schemes of :func:`ri_table`: ``conditional`` re-randomises a main
+#: effect's labels within block x the other factor's arm (the 2x2 permuted blocks hold
+#: every cell once, so this is the assignment given the other factor's labels);
+#: ``block`` permutes them across the whole block (exact only for the joint null).
+RI_SCHEMES = ("conditional", "block")
 
-    The sharp null: the assigned cell affects nobody's outcome. Labels are permuted
-    within session x stratum x block, as the assignment did.
+
+def ri_null(factor: str, scheme: str = "conditional") -> str:
+    """The null hypothesis a randomisation p-value tests, in words.
+
+    Parameters
+    ----------
+    factor : str
+        ``manager`` or ``partner``.
+    scheme : str
+        One of :data:`RI_SCHEMES`.
+    """
+    other = next(f for f in FACTORS if f != factor)
+    if scheme == "conditional":
+        return (f"sharp null: the {factor} arm changes nobody's outcome, whatever the {other} "
+                f"effect ({factor} labels re-randomised within block x {other} arm)")
+    return ("sharp joint null: neither factor changes anybody's outcome "
+            f"({factor} labels permuted within block)")
+
+
+def ri_blocks(d: pd.DataFrame, factor: str, scheme: str = "conditional") -> np.ndarray:
+    """Re-randomisation groups of each person for a main effect's test.
+
+    Parameters
+    ----------
+    d : DataFrame
+        People with the outcome observed (session, stratum, block, both factors).
+    factor : str
+        The factor whose labels are re-randomised.
+    scheme : str
+        ``conditional``: block x the other factor's arm; ``block``: the block.
+    """
+    b = block_ids(d)
+    if scheme == "block":
+        return b
+    if scheme != "conditional":
+        raise ValueError(f"unknown scheme {scheme!r} (expected one of {RI_SCHEMES})")
+    other = next(f for f in FACTORS if f != factor)
+    codes, _ = pd.factorize(pd.Series(b.astype(str)) + "|" + d[other].astype(str).to_numpy())
+    return codes.astype(np.int64)
+
+
+def ri_table(tidy: pd.DataFrame, effects: pd.DataFrame, plan: Plan,
+             progress: Progress | None = None, scheme: str = "conditional") -> pd.DataFrame:
+    """Randomisation inference for the confirmatory family (pooled primary rows), plus
+    the per-programme differences in means when the plan lists ``by_programme``.
+
+    Each main effect's sharp null is tested conditionally on the other factor's labels:
+    its labels are re-randomised within session x stratum x block x the other factor's
+    arm, which is how the permuted 2x2 blocks assigned them. The ``null`` column says
+    what each p-value tests.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table.
+    effects : DataFrame
+        :func:`estimate_effects` rows (their t-test p-values are shown beside).
+    plan : Plan
+        Confirmatory family, draws, seed.
+    progress : callable, optional
+        Receives one line per test.
+    scheme : str
+        ``conditional`` (default) or ``block`` (:data:`RI_SCHEMES`).
     """
     s = _sample(tidy, plan)
     families = plan.raw.get("randomisation_inference", {}).get("families", ["confirmatory"])
@@ -124,13 +267,13 @@ def ri_table(tidy: pd.DataFrame, effects: pd.DataFrame, plan: Plan,
     for _, outcome, factor in plan.confirmatory:
         if factor == INTERACTION:
             continue
-        jobs.append((outcome, factor, "pooled"))
+        jobs.append((outcome, factor, registry.POOLED))
         if "by_programme" in families:
             jobs += [(outcome, factor, p) for p in EFFECT_PROGRAMMES]
     rows = []
     for k, (outcome, factor, prog) in enumerate(jobs, start=1):
         d = s[s[outcome].notna() & s[factor].notna()]
-        if prog != "pooled":
+        if prog != registry.POOLED:
             d = d[d["programme"] == prog]
         t = est.treatment(d, factor).astype(bool)
         groups = d["programme"].to_numpy()
@@ -140,12 +283,13 @@ def ri_table(tidy: pd.DataFrame, effects: pd.DataFrame, plan: Plan,
         N = sum(sizes[p] for p in ok)
         weights = {p: sizes[p] / N for p in ok}
         d, t, groups = d[keep], t[keep], groups[keep]
-        estimator = "block_weighted" if prog == "pooled" else "difference_in_means"
+        estimator = plan.primary_estimator(prog, factor)  # the statistic: (weighted) difference in means
         match = effects[(effects.outcome == outcome) & (effects.factor == factor)
                         & (effects.programme == prog) & (effects.estimator == estimator)]
         row = dict(outcome=outcome, factor=factor, programme=prog, estimator=estimator,
                    statistic=np.nan, p_value_ri=np.nan, method="", draws=0, seed=plan.ri_seed,
-                   p_value_t=float(match.p_value.iloc[0]) if len(match) else np.nan, note="")
+                   p_value_t=float(match.p_value.iloc[0]) if len(match) else np.nan,
+                   scheme=scheme, null=ri_null(factor, scheme), note="")
         if not ok:
             row["note"] = "not estimable: an arm has fewer than two people"
             rows.append(row)
@@ -154,7 +298,7 @@ def ri_table(tidy: pd.DataFrame, effects: pd.DataFrame, plan: Plan,
         if progress:
             progress(f"randomisation inference {k}/{len(jobs)}: {outcome} by {factor} "
                      f"({prog}, {plan.ri_draws} draws)")
-        res = randomisation_test(d[outcome].to_numpy(dtype=float), c, block_ids(d),
+        res = randomisation_test(d[outcome].to_numpy(dtype=float), c, ri_blocks(d, factor, scheme),
                                  draws=plan.ri_draws, seed=plan.ri_seed + k)
         row.update(statistic=res["statistic"], p_value_ri=res["p_value"], method=res["method"],
                    draws=res["draws"], seed=plan.ri_seed + k)
@@ -162,11 +306,97 @@ def ri_table(tidy: pd.DataFrame, effects: pd.DataFrame, plan: Plan,
     return pd.DataFrame(rows)
 
 
+def checks_table(tidy: pd.DataFrame, effects: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """The manipulation checks: each check scale's effect of its factor (perceived
+    autonomy by manager, per programme and pooled) and the pass rates of the checks
+    (``mc_manager_correct``, ``mc_partner_correct``) by arm, with Wilson intervals.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table.
+    effects : DataFrame
+        :func:`estimate_effects` rows (the check scales' primary rows are taken from it).
+    plan : Plan
+        Alpha (1 - confidence of the intervals).
+    """
+    alpha = plan.alpha
+    from statsmodels.stats.proportion import proportion_confint
+    cols = ["check", "factor", "programme", "arm", "n", "estimate", "ci_low", "ci_high",
+            "p_value", "estimator"]
+    rows = []
+    for scale, factor in CHECK_SCALE_FACTORS.items():
+        r = effects[(effects.outcome == scale) & (effects.factor == factor)
+                    & (effects.adjustment == CHECK_ADJUSTMENT)]
+        for x in r.itertuples():
+            treated, control = FACTORS[factor]
+            rows.append(dict(check=f"{scale}: {factor} effect", factor=factor, programme=x.programme,
+                             arm=f"{treated} − {control}", n=x.n_treated + x.n_control,
+                             estimate=x.estimate, ci_low=x.ci_low, ci_high=x.ci_high,
+                             p_value=x.p_value, estimator=x.estimator))
+    s = est.analysis_sample(tidy)
+    s = s[s["programme"].isin(EFFECT_PROGRAMMES)]
+    for _, (factor, col) in MANIPULATION_CHECKS.items():
+        for prog in (*EFFECT_PROGRAMMES, "all"):
+            d = s if prog == "all" else s[s["programme"] == prog]
+            for arm in FACTORS[factor]:
+                v = d.loc[d[factor] == arm, col].dropna().astype(bool)
+                n, k = len(v), int(v.sum())
+                lo, hi = (proportion_confint(k, n, alpha, method="wilson") if n else (np.nan, np.nan))
+                rows.append(dict(check=f"{col}: pass rate", factor=factor, programme=prog, arm=arm,
+                                 n=n, estimate=k / n if n else np.nan, ci_low=lo, ci_high=hi,
+                                 p_value=np.nan, estimator="share (Wilson interval)"))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def by_version_table(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """The confirmatory effects by instrument version (for a tidy file mixing versions).
+
+    One row per version x confirmatory outcome x factor: the pooled primary estimate
+    among the participants assigned with that version.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (``instrument_version`` column; missing = ``unknown``).
+    plan : Plan
+        The confirmatory family and alpha.
+    """
+    assigned = tidy[tidy["assigned"].fillna(False).astype(bool).to_numpy()]
+    version = assigned["instrument_version"].astype("string").fillna("unknown")
+    rows = []
+    for v in sorted(version.unique()):
+        sub = assigned[(version == v).to_numpy()]
+        s = _sample(sub, plan)
+        for h, outcome, factor in plan.confirmatory:
+            name = plan.primary_estimator(registry.POOLED, factor)
+            r = registry.get(name).run(s, outcome, plan, (factor,))
+            r = r.iloc[0] if len(r) else None
+            rows.append(dict(instrument_version=v, assigned=len(sub),
+                             hypothesis=h, outcome=outcome, factor=factor, estimator=name,
+                             estimate=np.nan if r is None else r.estimate,
+                             ci_low=np.nan if r is None else r.ci_low,
+                             ci_high=np.nan if r is None else r.ci_high,
+                             p_value=np.nan if r is None else r.p_value,
+                             n_treated=np.nan if r is None else r.n_treated,
+                             n_control=np.nan if r is None else r.n_control,
+                             note="" if r is None else r.note))
+    return pd.DataFrame(rows)
+
+
 def sensitivity_table(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """Confirmatory effects re-estimated excluding people who failed each check.
 
     Sensitivity only: the checks come after treatment, so excluding on them can
-    unbalance the arms. ``sample`` names the exclusion.
+    unbalance the arms. ``sample`` names the exclusion. The primary estimators of both
+    scopes (per programme and pooled) are re-run.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table.
+    plan : Plan
+        The exclusions, the confirmatory family and the primary estimators.
     """
     s = _sample(tidy, plan)
     frames = []
@@ -175,12 +405,9 @@ def sensitivity_table(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
             continue
         sub = s[s[var].fillna(False).astype(bool).to_numpy()]
         for _, outcome, factor in plan.confirmatory:
-            if factor == INTERACTION:
-                f = est.factorial(sub, outcome, alpha=plan.alpha)
-                f = f[f.factor == INTERACTION]
-            else:
-                f = est.difference_in_means(sub, outcome, factor, alpha=plan.alpha)
-            b = est.block_weighted(sub, outcome, factor, alpha=plan.alpha)
+            per = registry.get(plan.primary_estimator(EFFECT_PROGRAMMES[0], factor))
+            f = per.run(sub, outcome, plan, (factor,))
+            b = registry.get(plan.primary_estimator(registry.POOLED, factor)).run(sub, outcome, plan, (factor,))
             frames.append(pd.concat([f, b]).assign(sample=f"excluding failed {var}"))
     if not frames:
         return pd.DataFrame()

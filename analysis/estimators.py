@@ -1,4 +1,4 @@
-"""Estimators of the effects table: each returns rows of DESIGN.md's effects schema.
+"""Estimators of the effects table: each returns rows of the effects schema (``contract.EFFECT_COLUMNS``).
 
 Degrees of freedom (documented because references differ):
 
@@ -30,47 +30,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import core
 from .contract import EFFECT_COLUMNS, EFFECT_PROGRAMMES, FACTORS, INTERACTION
-
-ALPHA = 0.05
+# The numeric core lives in `core` (no pandas: the app's class results page uses it too);
+# these names stay importable from here.
+from .core import ALPHA, arm_moments, t_inference, welch_arrays  # noqa: F401
 
 
 # ---------------------------------------------------------------- small numeric cores
-def arm_moments(y: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Count, mean and unbiased variance of ``y`` where ``mask``, along the last axis.
-
-    Vectorised: ``y`` and ``mask`` may be (simulations, people); the design diagnosis
-    passes thousands of simulated studies at once, the report one study. Mean and
-    variance are NaN below one and two observations.
-    """
-    y = np.asarray(y, dtype=float)
-    mask = np.asarray(mask, dtype=bool)
-    n = mask.sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(mask, y, 0.0).sum(axis=-1) / n
-        dev = np.where(mask, y - np.expand_dims(mean, -1), 0.0)
-        var = (dev**2).sum(axis=-1) / (n - 1)
-    mean = np.where(n >= 1, mean, np.nan)
-    var = np.where(n >= 2, var, np.nan)
-    return n, mean, var
-
-
-def welch_arrays(n1, m1, v1, n0, m0, v0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Difference in means, Neyman (= HC2) SE and Welch df from arm moments (vectorised).
-
-    NaN where either arm has fewer than two people; df NaN when both variances are 0.
-    """
-    n1, n0 = np.asarray(n1, dtype=float), np.asarray(n0, dtype=float)
-    ok = (n1 >= 2) & (n0 >= 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a, b = v1 / n1, v0 / n0
-        se = np.sqrt(a + b)
-        denom = a**2 / (n1 - 1) + b**2 / (n0 - 1)
-        df = np.where(denom > 0, (a + b) ** 2 / denom, np.nan)
-    est = np.where(ok, m1 - m0, np.nan)
-    return est, np.where(ok, se, np.nan), np.where(ok, df, np.nan)
-
-
 #: Cells in the order of :func:`cell_moments`: (manager, partner) with +-1/2 coding,
 #: manager +1/2 = trust, partner +1/2 = other.
 CELL_ORDER = (("trust", "other"), ("trust", "same"), ("control", "other"), ("control", "same"))
@@ -117,24 +84,12 @@ def pooled(est: np.ndarray, var: np.ndarray, n: np.ndarray, k: int
             np.where(any_ok, N - k * J, np.nan))
 
 
-def t_inference(est, se, df, alpha: float = ALPHA):
-    """t interval and two-sided p-value from estimate, SE and df (vectorised)."""
-    est, se, df = (np.asarray(x, dtype=float) for x in (est, se, df))
-    ok = np.isfinite(est) & np.isfinite(se) & np.isfinite(df) & (se > 0)
-    df_ = np.where(ok, df, 1.0)
-    se_ = np.where(ok, se, 1.0)
-    crit = stats.t.ppf(1 - alpha / 2, df_)
-    lo = np.where(ok, est - crit * se_, np.nan)
-    hi = np.where(ok, est + crit * se_, np.nan)
-    p = np.where(ok, 2 * stats.t.sf(np.abs(np.where(ok, est, 0.0) / se_), df_), np.nan)
-    return lo, hi, p
-
-
 def welch(y1: np.ndarray, y0: np.ndarray) -> tuple[float, float, float]:
     """Difference in means with Neyman (= HC2) standard error and Welch df.
 
     The one-study case of :func:`arm_moments` + :func:`welch_arrays` (the design
-    diagnosis calls those on many simulated studies at once).
+    diagnosis calls those on many simulated studies at once), computed by
+    :func:`analysis.core.welch`, which the app's class results page calls too.
 
     Returns
     -------
@@ -149,11 +104,7 @@ def welch(y1: np.ndarray, y0: np.ndarray) -> tuple[float, float, float]:
     >>> round(est, 2), round(se, 7)
     (1.58, 0.849091)
     """
-    y1, y0 = np.asarray(y1, dtype=float), np.asarray(y0, dtype=float)
-    m1 = arm_moments(y1, np.ones(len(y1), dtype=bool))
-    m0 = arm_moments(y0, np.ones(len(y0), dtype=bool))
-    est, se, df = welch_arrays(*m1, *m0)
-    return float(est), float(se), float(df)
+    return core.welch(y1, y0)
 
 
 def ols_hc2(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

@@ -72,7 +72,8 @@ def tost(estimate: float, std_error: float, df: float, sesoi: float, alpha: floa
         ``p_tost`` = max of the two, ``equivalent`` (p_tost < alpha) and the
         (1 - 2 alpha) interval ``ci90_low``, ``ci90_high``.
     """
-    if not (np.isfinite(estimate) and np.isfinite(std_error) and np.isfinite(df)) or std_error <= 0:
+    if (not (np.isfinite(estimate) and np.isfinite(std_error) and np.isfinite(df)
+             and np.isfinite(sesoi)) or std_error <= 0):
         return dict(p_lower=np.nan, p_upper=np.nan, p_tost=np.nan, equivalent=pd.NA,
                     ci90_low=np.nan, ci90_high=np.nan)
     p_lower = float(stats.t.sf((estimate + sesoi) / std_error, df))
@@ -132,7 +133,9 @@ def randomisation_test(y: np.ndarray, c: np.ndarray, blocks: np.ndarray, draws: 
     Each block's contribution depends only on which arrangement it draws, so the
     statistic is a sum of independent per-block draws from small tables (one row per
     block, one column per distinct arrangement). Blocks sharing a coefficient multiset
-    share the arrangement matrix; one matrix product builds all their tables.
+    share the arrangement matrix; one matrix product builds all their tables. Blocks
+    with two arrangements (the pairs of the conditional 2x2 scheme) draw one random bit
+    each, and their sum is one matrix-vector product.
 
     Parameters
     ----------
@@ -184,6 +187,11 @@ def randomisation_test(y: np.ndarray, c: np.ndarray, blocks: np.ndarray, draws: 
             nb, K = t.shape
             if K == 1:
                 sims += t[:, 0].sum()
+                continue
+            if K == 2:  # pairs (the 2x2's conditional scheme): one random bit per block
+                bits = np.unpackbits(rng.integers(0, 256, size=(k, (nb + 7) // 8), dtype=np.uint8),
+                                     axis=1, count=nb)
+                sims += t[:, 0].sum() + bits @ (t[:, 1] - t[:, 0])
                 continue
             flat = t.ravel()
             pick = rng.integers(0, K, size=(k, nb), dtype=np.int32)

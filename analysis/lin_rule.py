@@ -26,14 +26,16 @@ reexamining Freedman's critique. Annals of Applied Statistics 7, 295-318.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
 
 from . import estimators as est
 from .contract import ANSWER_CODES, EFFECT_OUTCOMES, EFFECT_PROGRAMMES, FACTORS
-from .plan import Plan
+
+if TYPE_CHECKING:  # pragma: no cover  (plan imports the registry, which imports this module)
+    from .plan import Plan
 
 DEFAULT_RULE = {"min_level": 5, "max_terms_share": 0.1}
 

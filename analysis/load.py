@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .contract import (ATTENTION_PASS_VALUE, BOOL_COLUMNS, CATEGORIES, CUSTOM_EXTRAS,
+from .contract import (ADDED_IN, ATTENTION_PASS_VALUE, BOOL_COLUMNS, CATEGORIES, CUSTOM_EXTRAS,
                        DECLINER_KEEPS, FLOAT_COLUMNS, LIKERT_ITEMS, INT_COLUMNS, MANIPULATION_CHECKS, RATED_ITEMS, SCALES,
                        TIDY_COLUMNS, min_answered)
 from .errors import AnalysisInputError
@@ -101,7 +101,7 @@ def _wide_to_rows(df: pd.DataFrame, path: Path) -> pd.DataFrame:
         out[f] = get(app_col(WIDE_APP, f))
     out["consented"] = get(needed["consented"])
     out["consent_version"] = get(app_col(CONSENT_APP, "consent_version"))
-    # INSTRUMENT.md: campus is stored as site when the session does not fix the site.
+    # docs/instrument.md: campus is stored as site when the session does not fix the site.
     out["site"] = out["site"].fillna(get("session.config.site")).fillna(out["campus"])
     out["language"] = get(app_col(CONSENT_APP, "language")).fillna(out["language"]).fillna(
         get("session.config.language"))
@@ -227,6 +227,10 @@ def read_export(path: str | Path) -> tuple[str, pd.DataFrame]:
             path, "not an oTree export (no 'participant.code' or 'participant_code' column)")
     if df.empty:
         raise AnalysisInputError(path, "export has a header but no participant rows")
+    added = [c for cols in ADDED_IN.values() for c in cols]
+    present = ({c.split(".")[-1] for c in df.columns if c.startswith(f"{WIDE_APP}.")}
+               if kind == "wide" else set(df.columns))
+    absent = [c for c in added if c not in present and c in (*TIDY_COLUMNS, *CUSTOM_EXTRAS)]
     if kind == "wide":
         rows = _wide_to_rows(df, path)
     else:
@@ -241,6 +245,7 @@ def read_export(path: str | Path) -> tuple[str, pd.DataFrame]:
     if rows["participant_code"].isna().any():
         raise AnalysisInputError(path, "a row has no participant code")
     rows["source_file"] = str(path)
+    rows.attrs["absent"] = absent
     return kind, rows
 
 
@@ -286,8 +291,13 @@ def tidy_from_exports(paths: Sequence[str | Path], withdrawals: str | Path | Non
     frames = []
     for p in paths:
         kind, rows = read_export(p)
+        absent = rows.attrs.get("absent", [])
         frames.append(rows)
         notes.append(f"{p}: {kind} export, {len(rows)} rows")
+        if absent:
+            vers = sorted(rows["instrument_version"].dropna().astype(str).unique())
+            notes.append(f"{p}: no column {', '.join(absent)} (an export of instrument "
+                         f"{', '.join(vers) or 'version unknown'}, before they were added): left empty")
     df = pd.concat(frames, ignore_index=True)
     bots = df["is_bot"].isin(["1", "1.0", "True", "true"])
     drop = df["is_demo"].isin(["1", "1.0", "True", "true"]) | (bots & (not include_bots))
@@ -326,7 +336,25 @@ def tidy_from_exports(paths: Sequence[str | Path], withdrawals: str | Path | Non
             df.loc[wd, col] = pd.NA
     df = score_scales(df)
     df.loc[wd, list(SCALES)] = np.nan
+    notes.append(instrument_versions_note(df))
     return df[list(TIDY_COLUMNS)].reset_index(drop=True)
+
+
+def instrument_versions_note(df: pd.DataFrame) -> str:
+    """Which instrument versions the table holds, with the participants of each.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy rows (``instrument_version``; decliners and withdrawn rows count as unknown).
+    """
+    v = df["instrument_version"].astype("string")
+    counts = v.dropna().value_counts().sort_index()
+    parts = [f"{k} ({n} participants)" for k, n in counts.items()]
+    missing = int(v.isna().sum())
+    return ("instrument versions: " + (", ".join(parts) or "none recorded")
+            + (f"; {missing} rows without a version (declined or withdrawn: no answers kept)"
+               if missing else ""))
 
 
 def write_tidy(df: pd.DataFrame, path: str | Path) -> None:

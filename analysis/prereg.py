@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .contract import FACTORS, INTERACTION, EFFECT_OUTCOMES, SCALES
+from . import registry
+from .contract import (CHECK_SCALE_FACTORS, EFFECT_OUTCOMES, FACTORS, INTERACTION,
+                       MANIPULATION_CHECKS, OUTCOME_SCALES, SCALES)
 from .nested import flatten
 from .errors import AnalysisInputError
 from .plan import Plan
@@ -55,14 +57,22 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
              f"SHA-256 `{plan.sha256}`. Generated {time.strftime('%Y-%m-%d', time.gmtime())} by "
              "`python -m analysis preregister`; the plan file is reproduced verbatim in section 10.", ""]
     lines += ["## 1. Hypotheses", ""]
+    confirmed = {h for h, _, _ in conf}
     for key, text in hyp.items():
-        lines.append(f"- **{key}**: {text}")
-    lines += ["", "Confirmatory tests (two-sided, pooled across programmes):", ""]
+        lines.append(f"- **{key}**{'' if key in confirmed else ' (exploratory)'}: {text}")
+    primary = plan.primary_estimator(registry.POOLED)
+    lines += ["", f"Confirmatory tests (two-sided, pooled across programmes, `{primary}`):", ""]
     for h, outcome, factor in conf:
         lines.append(f"- {h}: effect of {_FACTOR_WORDS.get(factor, factor)} on `{outcome}`")
     extra = raw.get("exploratory", {}).get("hypotheses", [])
-    for e in extra:
-        lines.append(f"- exploratory: {e}")
+    if extra:
+        lines += ["", "Exploratory (not confirmatory, Benjamini–Hochberg):", ""]
+        lines += [f"- {e}" for e in extra]
+    checks = ", ".join(f"`{s}` (a check of the {f} factor)" for s, f in CHECK_SCALE_FACTORS.items())
+    lines += ["", f"Manipulation checks, not outcomes of any family: {checks}, and "
+              + ", ".join(f"`{c}`" for _, c in MANIPULATION_CHECKS.values())
+              + " (pass rates by arm). The manager text describes autonomy, so perceived autonomy "
+              "shows whether the manager factor was perceived; it is not evidence for H1."]
     lines += ["", "## 2. Design", "",
               "A 2 × 2 between-subjects vignette experiment: manager (`trust`, `control`) × "
               "collaboration partner (`same`, `other` profession). One oTree session per class. "
@@ -72,42 +82,58 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
               "cryptographic random source; every assignment's audit trail (stratum, block, "
               "position, probability 1/4, time, algorithm version) is stored. Programme `other` is "
               "assigned in its own stratum and reported descriptively. Abandoned places are not "
-              "refilled.", ""]
+              "refilled. The design decisions are documented in the project's `docs/design.md`, "
+              "the instrument's texts in all three languages in `docs/instrument.md`.", ""]
     lines += ["## 3. Outcomes and estimands", ""]
-    for s in EFFECT_OUTCOMES:
-        lines.append(f"- `{s}`: mean of {', '.join(f'`{i}`' for i in SCALES[s])} (1–7), scored when at "
-                     "least half of the items are answered")
+    for sc in EFFECT_OUTCOMES:
+        kind = "manipulation check" if sc in CHECK_SCALE_FACTORS else "outcome"
+        lines.append(f"- `{sc}` ({kind}): mean of {', '.join(f'`{i}`' for i in SCALES[sc])} (1–7), "
+                     "scored when at least half of the items are answered")
     lines += ["", "Estimands: intention-to-treat average effects among assigned students, per programme "
               "(nursing, teacher education, management, public administration) and pooled across "
               "programmes with weights equal to each programme's share of the sample. "
               + "; ".join(f"`{f}` = {_FACTOR_WORDS[f]}" for f in (*FACTORS, INTERACTION)) + ".", ""]
     lines += ["## 4. Estimators", "",
-              "- `block_weighted` (confirmatory, pooled): Σ (N_j/N) τ̂_j with Neyman (= HC2) variances, "
-              "df N − 2J (N − 4J for the interaction).",
-              "- `difference_in_means` (per programme): Neyman/HC2 standard error, Welch–Satterthwaite df, "
-              "Hedges' g with its interval.",
-              "- `factorial` (per programme): OLS on ±½-coded manager, partner and their product, HC2, df n − 4.",
-              f"- `lin` (robustness): Lin (2013) adjustment for {', '.join(plan.numeric_covariates)} "
-              f"(numeric) and {', '.join(plan.categorical_covariates)} (categorical), HC2, df n − k; "
-              "missing covariates mean-filled with an indicator.",
-              "- `fixed_effects` (robustness): OLS with programme dummies, HC2.",
-              "- Manipulation checks are analysed as outcomes (share choosing the treated arm's option).",
-              ""]
+              "Every estimator, its scope and its role (`analysis/registry.py`):", "",
+              registry.markdown_list(), "",
+              f"Lin's covariates: {', '.join(plan.numeric_covariates)} (numeric) and "
+              f"{', '.join(plan.categorical_covariates)} (categorical); missing covariates mean-filled "
+              "with an indicator. Manipulation checks are also analysed as outcomes (share choosing "
+              "the treated arm's option).", ""]
     lines[-1:-1] = lin_rule.prereg_lines(plan)  # issue 11, item 8
+    per = ", then ".join(f"`{x}`" for x in plan.primary[registry.PER_PROGRAMME])
     lines += ["## 5. Inference, families and corrections", "",
               f"- Level α = {plan.alpha:g}, two-sided; 95% t intervals.",
-              f"- Confirmatory family ({len(conf)} tests, pooled `block_weighted` rows above): "
+              "- Families by hypothesis: a hypothesis (outcome × effect × programme or pooled) is "
+              f"counted once, by its primary estimator's row (pooled: `{primary}`; per programme: "
+              f"{per}, the first that estimates the effect). Every other estimator's row of the same "
+              "hypothesis is a robustness row (`adjustment = robustness`): reported, never adjusted, "
+              "never in a family. A planned robustness row that cannot be estimated is reported "
+              "with its reason, not as a deviation.",
+              f"- Confirmatory family ({len(conf)} tests, the pooled primary rows above): "
               "Holm's step-down correction.",
-              f"- Exploratory rows (estimators {', '.join(plan.exploratory_estimators)} on the four "
-              "outcome scales, by programme and the interaction): Benjamini–Hochberg.",
+              "- Exploratory family (every other primary row on the outcome scales "
+              f"{', '.join(f'`{o}`' for o in OUTCOME_SCALES)}: by programme, the interaction, other "
+              "outcome × factor pairs): Benjamini–Hochberg.",
               f"- Randomisation inference for the confirmatory family: {plan.ri_draws} re-randomisations "
-              f"within session × programme × block, seed {plan.ri_seed}.",
-              f"- Equivalence (TOST) against ±{plan.sesoi:g} scale points for every outcome row.",
+              f"(exact enumeration when there are few), seed {plan.ri_seed}. Each main effect's sharp "
+              "null (the factor changes nobody's outcome) is tested conditionally on the other "
+              "factor's labels: its labels are re-randomised within session × programme × block × the "
+              "other factor's arm, as the permuted 2 × 2 blocks assigned them, so the test stays "
+              "exact when the other factor has an effect.",
+              f"- Equivalence (TOST) against ±{plan.sesoi_sd:g} outcome SDs (section 6) for every "
+              "outcome row.",
               "- Heterogeneity across programmes: HC2 Wald test (Cochran's Q).", ""]
     lines[-1:-1] = sessions.prereg_lines()  # issue 11, item 5
     lines += ["## 6. Smallest effect size of interest", "",
-              f"{plan.sesoi:g} scale points on the 1–7 scales, in both directions (equivalence bounds "
-              "and the reference for the sample-size justification below).", ""]
+              f"{plan.sesoi_sd:g} outcome SDs, in both directions: the equivalence bounds, the band in "
+              "the report's coefficient plot and the reference of the sample-size justification. The "
+              "report converts it to scale points with each outcome's observed pooled within-cell SD "
+              "(programme × cell) and states the result; the design diagnosis converts it with the "
+              "assumed outcome SD"
+              + (f" ({float(plan.raw.get('design', {}).get('outcome_sd', 1.0)):g} scale points, so "
+                 f"{plan.sesoi_sd * float(plan.raw.get('design', {}).get('outcome_sd', 1.0)):.2f} "
+                 "scale points)" if "design" in plan.raw else "") + ".", ""]
     lines += ["## 7. Exclusions and missing data", "",
               "- Analysed: every assigned student who did not withdraw, with the outcome observed "
               "(intention to treat). Drop-out after assignment is reported by arm with a test of "
@@ -134,11 +160,15 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
         pooled = diagnosis[diagnosis.programme == "pooled"]
         fam = int(pooled.family_size.iloc[0]) if "family_size" in pooled and len(pooled) else 1
         lines += [_md_table(pooled[[c for c in ("factor", "estimator", "n", "effect", "power", "bias",
-                                                "coverage", "type_m", "mde_80", "power_family",
-                                                "mde_80_family") if c in pooled]]), "",
+                                                "coverage", "mde_80", "power_family",
+                                                "mde_80_family", "sesoi", "power_equivalence")
+                                    if c in pooled]]), "",
                   f"`power_family` and `mde_80_family` test at α/{fam} (Bonferroni over the {fam} "
-                  "confirmatory tests: a conservative bound for Holm's procedure).", ""]
-        by = diagnosis[(diagnosis.estimator == "difference_in_means")]
+                  "confirmatory tests: a conservative bound for Holm's procedure). `power_equivalence`: "
+                  "power of the equivalence test against the SESOI (`sesoi`, scale points) when the "
+                  "true effect is 0.", ""]
+        by = diagnosis[(diagnosis.programme != registry.POOLED)
+                       & (diagnosis.estimator == plan.primary_estimator("per_programme"))]
         if len(by):
             lines += ["By programme (difference in means):", "",
                       _md_table(by[["factor", "programme", "n", "effect", "power", "mde_80"]]), ""]
@@ -147,8 +177,11 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
             r = pooled[pooled.factor == factor]
             if len(r):
                 m = float(r["mde_80_family" if "mde_80_family" in r else "mde_80"].iloc[0])
+                ses = (float(r["sesoi"].iloc[0]) if "sesoi" in r
+                       else plan.sesoi_sd * float(plan.raw.get("design", {}).get("outcome_sd", 1.0)))
                 verdict.append(f"{h} ({outcome}, {factor}): pooled MDE {m:.2f} "
-                               f"{'≤' if m <= plan.sesoi else '>'} SESOI {plan.sesoi:g}")
+                               f"{'≤' if m <= ses else '>'} SESOI {ses:.2f} scale points "
+                               f"({plan.sesoi_sd:g} SD)")
         lines += ["Against the smallest effect of interest (MDE at the family level): "
                   + "; ".join(verdict) + ".", ""]
     lines += ["## 9. Deviations", "",
@@ -165,7 +198,7 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
 
 def markdown_to_html(md: str, title: str = "Pre-registration") -> str:
     """The small Markdown subset :func:`render_markdown` writes, as a self-contained page."""
-    from .report import CSS
+    from .htmlparts import CSS
 
     def inline(t: str) -> str:
         t = html.escape(t)
@@ -267,7 +300,10 @@ def data_deviations(effects: pd.DataFrame, ri: pd.DataFrame | None = None,
     """Data-driven deviations: rows not estimable, programmes left out, covariates dropped,
     and what the loader changed (bots kept, cells coarsened)."""
     rows = []
-    for r in effects[effects["note"].fillna("").astype(str) != ""].itertuples():
+    noted = effects["note"].fillna("").astype(str) != ""
+    if "adjustment" in effects:  # a planned robustness row that cannot be estimated keeps
+        noted &= effects["adjustment"].astype(str) != "robustness"  # its note: no deviation
+    for r in effects[noted].itertuples():
         kind = "not estimable" if str(r.note).startswith("not estimable") else "estimator adapted"
         rows.append(dict(kind=kind, item=f"{r.outcome} / {r.factor} / {r.programme} / {r.estimator}",
                          registered="estimated as planned", used="", detail=str(r.note)))

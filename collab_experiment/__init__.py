@@ -14,7 +14,7 @@ from otree.api import BaseConstants, BaseGroup, BasePlayer, BaseSubsession, mode
 
 import settings
 from analysis import contract
-from . import assignment, dashboard, instructor, privacy, security, texts, tidy, withdrawal
+from . import assignment, class_results_view, dashboard, instructor, privacy, security, texts, tidy, withdrawal
 from .survey_page import SurveyPage, language_of, read_var, stamp_once
 
 instructor.register_routes()  # the projector view and live counts (admin login applies)
@@ -82,7 +82,7 @@ class Player(BasePlayer):
     assigned_at = models.StringField(blank=True)
     assignment_version = models.StringField(blank=True)
     item_order = models.LongStringField(blank=True)
-    scale_order = models.StringField(blank=True)  # the four scale pages as shown, comma-separated
+    scale_order = models.StringField(blank=True)  # the scale pages as shown, comma-separated
     seed = models.StringField(blank=True)  # the session's seed (demos); blank = cryptographic
 
     # outcomes (1–7)
@@ -133,14 +133,18 @@ def creating_session(subsession: Subsession):
 
 
 def vars_for_admin_report(subsession: Subsession):
-    """The instructor's live dashboard: counts only, small ones masked."""
+    """The instructor's live dashboard: class totals exact, small counts per programme or cell masked."""
     session = subsession.session
     unreviewed = [code for code in texts.LANGUAGES if not texts.load(code)["meta"]["reviewed"]]
+    summary = dashboard.summary(instructor.participant_rows(session))
     return dict(
-        summary=dashboard.summary(instructor.participant_rows(session)),
+        summary=summary,
+        labels=instructor.dashboard_labels(summary["left_after_minutes"]),
+        link_may_be_loopback=instructor.link_may_be_loopback(),
         projector_url=f"/Projector/{session.code}",
         counts_url=f"/ClassCounts/{session.code}",
         unreviewed=", ".join(unreviewed),
+        **class_results_view.report_vars(session),  # "Show the class its results"
     )
 
 
@@ -320,7 +324,9 @@ def _scale_page(position):
     return page
 
 
-Scale1, Scale2, Scale3, Scale4 = SCALE_PAGES = tuple(_scale_page(i) for i in range(len(contract.RATED_SCALES)))
+# One page per rated scale, by position (Scale1, Scale2, ...): which scale a page shows
+# is the student's own `scale_order`.
+SCALE_PAGES = tuple(_scale_page(i) for i in range(len(contract.RATED_SCALES)))
 
 
 class Checks(_AfterAssignment):

@@ -1,20 +1,29 @@
-"""What an instructor may see of a running class: counts only, small ones masked.
+"""What an instructor may see of a running class: counts only, small ones per cell masked.
 
 Plain Python, no oTree: the projector view and the live dashboard call these with one
 plain dict per participant, so the rules (what is counted, what is hidden) are tested
-without a server. Nothing here returns one student's answers; counts under
-`SMALL_COUNT` are shown as "<5" so a count of one cannot point at a person.
+without a server. Nothing here returns one student's answers. The class totals (joined,
+not started, answering now, left, finished, declined) are shown exactly: they say how far
+the class is, not what anyone answered. Counts per programme or cell and every rate or
+mean are masked: counts under `SMALL_COUNT` are shown as "<5" so a count of one cannot
+point at a person.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import time
 from collections import Counter, defaultdict
+
+from analysis import contract
 
 from . import assignment
 
 SMALL_COUNT = 5
 MASK = f"<{SMALL_COUNT}"
+#: The treated and the control arm of each factor.
+FACTORS = {"manager": ("trust", "control"), "partner": ("other", "same")}
 
 
 def mask(n: int) -> int | str:
@@ -30,17 +39,71 @@ def mask_rate(numerator: int, denominator: int) -> str:
     return f"{100 * numerator / denominator:.0f} %"
 
 
-def progress(rows: list[dict]) -> dict[str, int]:
-    """Joined / consented / finished: totals of the whole class (mask them for display)."""
-    return dict(
-        joined=sum(1 for r in rows if r.get("joined")),
-        consented=sum(1 for r in rows if r.get("consented")),
-        finished=sum(1 for r in rows if r.get("finished")),
-    )
+LEFT_AFTER_MINUTES = 10
+#: The class totals in the order they are shown; joined = the sum of the other five.
+STATUSES = ("not_started", "in_progress", "left", "finished", "declined")
 
 
-def cells_table(rows: list[dict]) -> list[dict]:
-    """Per programme and cell: assigned, finished, left (assigned but not finished)."""
+def left_after_minutes(env=os.environ) -> int:
+    """Minutes without a page request after which a student who started counts as *left*.
+
+    Args:
+        env: the environment; `OTREE_LEFT_AFTER_MINUTES` (a positive whole number)
+            overrides the default of 10.
+    """
+    try:
+        minutes = int(env.get("OTREE_LEFT_AFTER_MINUTES") or LEFT_AFTER_MINUTES)
+    except ValueError:
+        return LEFT_AFTER_MINUTES
+    return minutes if minutes > 0 else LEFT_AFTER_MINUTES
+
+
+def status(row: dict, now: float, left_after: int) -> str | None:
+    """Where one student is: one of `STATUSES`, or None for a link nobody opened.
+
+    Args:
+        row: the participant's plain dict (`joined`, `consented` True/False/None,
+            `finished`, `last_seen` epoch seconds of the last page request).
+        now: the current time, epoch seconds.
+        left_after: minutes without a page request after which a started student has left.
+    """
+    if not row.get("joined"):
+        return None
+    if row.get("finished"):
+        return "finished"
+    consented = row.get("consented")
+    if consented is False:
+        return "declined"
+    if not consented:
+        return "not_started"  # opened the link, has not answered the consent page yet
+    last_seen = row.get("last_seen")
+    if last_seen is not None and now - last_seen > left_after * 60:
+        return "left"
+    return "in_progress"
+
+
+def progress(rows: list[dict], now: float | None = None, left_after: int = LEFT_AFTER_MINUTES) -> dict[str, int]:
+    """The class totals, exact: joined and how they split into the five `STATUSES`.
+
+    Args:
+        rows: one plain dict per participant (see `status`).
+        now: the current time, epoch seconds (default: now).
+        left_after: minutes without a page request after which a started student has left.
+    """
+    now = time.time() if now is None else now
+    counts = Counter(status(r, now, left_after) for r in rows)
+    return dict(joined=sum(counts[s] for s in STATUSES), **{s: counts[s] for s in STATUSES})
+
+
+def cells_table(rows: list[dict], now: float | None = None, left_after: int = LEFT_AFTER_MINUTES) -> list[dict]:
+    """Per programme and cell: assigned, finished, answering now and left, each masked.
+
+    Args:
+        rows: one plain dict per participant (see `status`).
+        now: the current time, epoch seconds (default: now).
+        left_after: minutes without a page request after which a started student has left.
+    """
+    now = time.time() if now is None else now
     out = []
     for programme in assignment.PROGRAMMES:
         for manager, partner in assignment.CELLS:
@@ -48,11 +111,11 @@ def cells_table(rows: list[dict]) -> list[dict]:
                        and r.get("manager") == manager and r.get("partner") == partner]
             if not members:
                 continue
-            finished = sum(1 for r in members if r.get("finished"))
+            counts = Counter(status(r, now, left_after) for r in members)
             out.append(dict(
                 programme=programme, manager=manager, partner=partner,
-                assigned=mask(len(members)), finished=mask(finished),
-                left=mask(len(members) - finished),
+                assigned=mask(len(members)), finished=mask(counts["finished"]),
+                in_progress=mask(counts["in_progress"]), left=mask(counts["left"]),
             ))
     return out
 
@@ -85,6 +148,38 @@ def checks_by_arm(rows: list[dict]) -> list[dict]:
     return out
 
 
+AUTONOMY_RANGE = (min(contract.LIKERT), max(contract.LIKERT))
+
+
+def mask_mean(values: list[float]) -> str:
+    """A mean, shown only when at least 5 people give it and it is not at an end of the
+    scale (a mean of exactly 1 or 7 would tell what every one of them answered)."""
+    if len(values) < SMALL_COUNT:
+        return "–"
+    mean = math.fsum(values) / len(values)
+    if mean in AUTONOMY_RANGE:
+        return "–"
+    return f"{mean:.1f}"
+
+
+def autonomy_by_manager(rows: list[dict]) -> dict:
+    """Perceived autonomy (the check of the manager factor) by manager arm, and the
+    difference trust − control in scale points: a working manipulation shows a clearly
+    positive difference. Masked like the rates: a mean of fewer than 5 is not shown.
+
+    Args:
+        rows: one plain dict per participant; `autonomy` is the scale score (mean of the
+            autonomy items) or None when not (yet) answered.
+    """
+    scores = {arm: [r["autonomy"] for r in rows if r.get("manager") == arm and r.get("autonomy") is not None]
+              for arm in FACTORS["manager"]}
+    arms = [dict(manager=arm, answered=mask(len(v)), mean=mask_mean(v)) for arm, v in scores.items()]
+    shown = all(a["mean"] != "–" for a in arms)
+    difference = (math.fsum(scores["trust"]) / len(scores["trust"])
+                  - math.fsum(scores["control"]) / len(scores["control"])) if shown else None
+    return dict(arms=arms, difference="–" if difference is None else f"{difference:+.1f}")
+
+
 def mde_80(n_treated: int, n_control: int, alpha: float = 0.05, power: float = 0.8) -> float | None:
     """Smallest standardised effect (Cohen's d) a two-sided t-test detects with this power.
 
@@ -107,14 +202,19 @@ def mde_80(n_treated: int, n_control: int, alpha: float = 0.05, power: float = 0
     return float(optimize.brentq(shortfall, 1e-6, 20))
 
 
-FACTORS = {"manager": ("trust", "control"), "partner": ("other", "same")}
-
-
 def detectable_effects(rows: list[dict]) -> list[dict]:
-    """Per programme and pooled: the effect detectable with 80 % power from finished counts."""
-    finished = [r for r in rows if r.get("finished") and r.get("manager")]
+    """Per programme and pooled: the effect detectable with 80 % power from finished counts.
+
+    Only the programmes the analysis estimates (`contract.EFFECT_PROGRAMMES`) count,
+    pooled included: the `other` programme is never estimated.
+
+    Args:
+        rows: one plain dict per participant (`finished`, `programme`, `manager`, `partner`).
+    """
+    finished = [r for r in rows if r.get("finished") and r.get("manager")
+                and r.get("programme") in contract.EFFECT_PROGRAMMES]
     out = []
-    for programme in [*assignment.PROGRAMMES[:4], "pooled"]:
+    for programme in [*contract.EFFECT_PROGRAMMES, "pooled"]:
         members = finished if programme == "pooled" else [r for r in finished if r["programme"] == programme]
         for factor, (treated, control) in FACTORS.items():
             n1 = sum(1 for r in members if r[factor] == treated)
@@ -125,12 +225,23 @@ def detectable_effects(rows: list[dict]) -> list[dict]:
     return out
 
 
-def summary(rows: list[dict]) -> dict:
-    """Everything the dashboard shows, from plain per-participant dicts."""
+def summary(rows: list[dict], now: float | None = None, left_after: int | None = None) -> dict:
+    """Everything the dashboard shows, from plain per-participant dicts.
+
+    Args:
+        rows: one plain dict per participant (see `status`).
+        now: the current time, epoch seconds (default: now).
+        left_after: minutes without a page request after which a started student has
+            left (default: `left_after_minutes()`, from the environment).
+    """
+    now = time.time() if now is None else now
+    left_after = left_after_minutes() if left_after is None else left_after
     return dict(
-        progress={k: mask(v) for k, v in progress(rows).items()},
-        cells=cells_table(rows),
+        progress=progress(rows, now, left_after),
+        left_after_minutes=left_after,
+        cells=cells_table(rows, now, left_after),
         balance=balance(rows),
         checks=checks_by_arm(rows),
+        autonomy=autonomy_by_manager(rows),
         mde=detectable_effects(rows),
     )

@@ -6,7 +6,8 @@ builds its route table. They then get oTree's login rules unchanged: with
 OTREE_AUTH_LEVEL=STUDY they ask for the admin login like every other admin page.
 Pinned to oTree 6.0.15; `tests/test_instructor.py` fails if an upgrade breaks it.
 
-Everything shown is a count from `dashboard.py` (small ones masked); no page here shows
+Everything shown is a count from `dashboard.py` (class totals exact, small counts per
+programme or cell masked) or the students' link; no page here shows
 a participant code, a name or an answer.
 """
 
@@ -14,15 +15,21 @@ from __future__ import annotations
 
 import html
 import logging
+import os
+from urllib.parse import urlsplit, urlunsplit
 
 import segno
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 import otree.errorpage
 import otree.middleware
+import otree.session
 import otree.settings
 import otree.views.admin
 import otree.views.participant
+import otree.views.rest
+import settings as project_settings
+from analysis import contract
 from otree.views.cbv import AdminSessionPage
 
 from . import dashboard, texts
@@ -36,9 +43,11 @@ def participant_rows(session) -> list[dict]:
     rows = []
     for player in Player.objects_filter(session=session):
         participant = player.participant
+        consented = read_var(participant, "consented")
         rows.append(dict(
             joined=bool(participant.visited),
-            consented=bool(read_var(participant, "consented")),
+            consented=None if consented is None else bool(consented),  # None: not answered yet
+            last_seen=participant._last_request_timestamp,
             finished=bool(player.field_maybe_none("completed")),
             programme=player.field_maybe_none("programme"),
             manager=player.field_maybe_none("manager"),
@@ -46,17 +55,65 @@ def participant_rows(session) -> list[dict]:
             attention_pass=player.field_maybe_none("attention_pass"),
             mc_manager_correct=player.field_maybe_none("mc_manager_correct"),
             mc_partner_correct=player.field_maybe_none("mc_partner_correct"),
+            autonomy=contract.scale_score(player.field_maybe_none(i) for i in contract.SCALES["autonomy"]),
         ))
     return rows
 
 
+def public_link(url: str, env=os.environ, address: tuple[str, int] | None = None,
+                lan_lookup=project_settings.lan_address) -> str:
+    """The link as students' phones must open it, from the link as the admin's browser sees it.
+
+    `OTREE_PUBLIC_URL` wins (its scheme, host and path prefix replace the URL's). Else a
+    link through a name or address others can reach is kept; a loopback one (the admin
+    opened on the laptop as `localhost`) becomes the machine's network address with the
+    server's port, unless the server listens only on this computer: then it stays
+    loopback, and the pages showing it warn (`link_is_loopback`).
+
+    Args:
+        url: the join link built from the admin's request.
+        env: the environment (`OTREE_PUBLIC_URL`).
+        address: (host, port) the server listens on (default: from the command line).
+        lan_lookup: returns this computer's network address or None.
+    """
+    parts = urlsplit(url)
+    public = (env.get("OTREE_PUBLIC_URL") or "").strip().rstrip("/")
+    if not public:
+        if not project_settings.is_loopback(parts.hostname):
+            return url
+        host, port = address or project_settings.server_address() or ("0.0.0.0", parts.port or 80)
+        public = project_settings.reachable_base_url(host, port, env={}, lan_lookup=lan_lookup)
+        if not public:
+            return url
+    base = urlsplit(public)
+    return urlunsplit((base.scheme, base.netloc, base.path.rstrip("/") + parts.path, parts.query, parts.fragment))
+
+
+def link_is_loopback(url: str) -> bool:
+    """True when only this computer can open the link (phones cannot)."""
+    return project_settings.is_loopback(urlsplit(url).hostname)
+
+
 def join_url(request, session) -> str:
-    """The link students open: the room's, if the session is in a room."""
+    """The link students open: the room's, if the session is in a room (see `public_link`)."""
     room = session.get_room()
     if room is not None:
         # straight past the room's welcome page: one page less on a phone
-        return f"{room.get_room_wide_url(request)}?welcome_page_ok=1"
-    return str(request.url_for("JoinSessionAnonymously", anonymous_code=session._anonymous_code))
+        url = f"{room.get_room_wide_url(request)}?welcome_page_ok=1"
+    else:
+        url = str(request.url_for("SessionWideLink", anonymous_code=session._anonymous_code))
+    return public_link(url)
+
+
+def link_may_be_loopback() -> bool:
+    """Without a request (the Report tab is rendered without one): could the students'
+    link be a loopback one? True when no `OTREE_PUBLIC_URL` is set and the server listens
+    only on this computer or the computer has no network address. The Report tab then
+    shows the warning until its first refresh, which asks the server with a request."""
+    address = project_settings.server_address()
+    if address is None:
+        return False
+    return project_settings.reachable_base_url(*address) is None
 
 
 def qr_svg(url: str) -> str:
@@ -64,25 +121,49 @@ def qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_inline(scale=10, dark="#000", light="#fff", border=2)
 
 
+def dashboard_labels(left_after: int, language: str = texts.MASTER) -> dict[str, str]:
+    """The dashboard's texts (the admin is in English): the class totals' names, the
+    column headings that say what "answering now" and "stopped answering" mean, notes.
+
+    Args:
+        left_after: minutes without a page request after which a started student has left.
+        language: the language of the texts.
+    """
+    t = texts.load(language)
+    labels = {**t["projector"], **t["instructor"]}
+    labels["in_progress_heading"] = labels["in_progress_heading"].format(minutes=left_after)
+    labels["left_heading"] = labels["left_heading"].format(minutes=left_after)
+    return labels
+
+
+PROJECTOR_COUNTS = ("joined", "in_progress", "finished")  # large; the other totals in a line below
+
+
 class Projector(AdminSessionPage):
-    """Full screen for the lecture-hall projector: QR code, short link, live counts."""
+    """Full screen for the lecture-hall projector: QR code, short link, live class totals."""
 
     def get(self, request, **kwargs):
         url = join_url(request, self.session)
         counts = dashboard.summary(participant_rows(self.session))["progress"]
         language = texts.normalise_language(self.session.config.get("language"))
         t = texts.load(language)["projector"]
+        big = "\n".join(f'<div class="count"><b id="{k}">{counts[k]}</b><span>{html.escape(t[k])}</span></div>'
+                        for k in PROJECTOR_COUNTS)
+        small = " · ".join(f'<span>{html.escape(t[k])}: <b id="{k}">{counts[k]}</b></span>'
+                           for k in dashboard.STATUSES if k not in PROJECTOR_COUNTS)
+        warning = (f'<p class="warning" role="alert">{html.escape(t["loopback_warning"])}</p>'
+                   if link_is_loopback(url) else "")
         body = PROJECTOR_HTML.format(
             lang=language,
             title=html.escape(t["title"]),
             qr=qr_svg(url),
             link=html.escape(url.split("://", 1)[-1].split("?", 1)[0]),
-            joined_label=html.escape(t["joined"]),
-            consented_label=html.escape(t["consented"]),
-            finished_label=html.escape(t["finished"]),
-            joined=counts["joined"], consented=counts["consented"], finished=counts["finished"],
+            warning=warning, big=big, small=small,
+            keys=", ".join(f'"{k}"' for k in ("joined", *dashboard.STATUSES)),
             counts_url=html.escape(str(request.url_for("ClassCounts", code=self.session.code))),
             fullscreen=html.escape(t["fullscreen"]),
+            results_url=f"/ClassResults/{self.session.code}",
+            results_label=html.escape(texts.load(language)["class_results"]["button"]),
         )
         return HTMLResponse(body, headers={"Cache-Control": "no-store"})
 
@@ -92,6 +173,8 @@ class ClassCounts(AdminSessionPage):
 
     def get(self, request, **kwargs):
         data = dashboard.summary(participant_rows(self.session))
+        url = join_url(request, self.session)
+        data["link"] = dict(url=url, loopback=link_is_loopback(url))
         return JSONResponse(data, headers={"Cache-Control": "no-store"})
 
 
@@ -119,10 +202,12 @@ def register_routes() -> None:
     if _registered:
         return
     _registered = True
-    for view in (Projector, ClassCounts):
+    from .class_results_view import ClassResults  # the class's own results, for the projector
+    for view in (Projector, ClassCounts, ClassResults):
         view.__module__ = otree.views.admin.__name__  # oTree collects views by module
         setattr(otree.views.admin, view.__name__, view)
     otree.views.participant.no_participants_left_http_response = full_session_response
+    refuse_demo_in_rooms()
     # oTree runs data exports outside its request lock but on the same database
     # connection as page requests, so an export's commit or rollback could land in the
     # middle of a student's submission. An empty set makes every request, exports
@@ -134,6 +219,47 @@ def register_routes() -> None:
     if not otree.settings.DEBUG:
         otree.errorpage.TEMPLATE = ERROR_HTML
     _log_server_errors()
+
+
+def room_config_problem(config_name: str, room_name: str | None) -> str | None:
+    """Why a session of this configuration may not be created in this room, or None.
+
+    The `demo` configuration has a fixed seed (its assignments are predictable) and is
+    for trying the survey: it is refused in every room, where real classes run.
+
+    Args:
+        config_name: the session configuration's name.
+        room_name: the room the session is for, or None (outside rooms: always allowed).
+    """
+    if room_name and config_name == "demo":
+        return texts.load(texts.MASTER)["instructor"]["demo_in_room"]
+    return None
+
+
+def refuse_demo_in_rooms() -> None:
+    """oTree internal: to be installed by otree_glue.
+
+    oTree attaches a session to its room only after the apps' `creating_session` ran, so
+    no app hook can see the room. This wraps `otree.session.create_session`, which the
+    admin's "create session" page (through `create_session_traceback_wrapper`) and the
+    REST API (`otree.views.rest`, which imported the name) both call, so that
+    `room_config_problem` refuses the session before anything is created: the admin page
+    shows "Failed to create session: <the message>", the REST API answers 400 with it.
+    Pinned to oTree 6.0.15; `tests/test_instructor.py` fails if an upgrade breaks it.
+    """
+    original = otree.session.create_session
+    if getattr(original, "refuses_demo_in_rooms", False):
+        return
+
+    def create_session(session_config_name, *args, room_name=None, **kwargs):
+        problem = room_config_problem(session_config_name, room_name)
+        if problem:
+            raise otree.session.CreateSessionInvalidArgs(problem)
+        return original(session_config_name, *args, room_name=room_name, **kwargs)
+
+    create_session.refuses_demo_in_rooms = True
+    otree.session.create_session = create_session
+    otree.views.rest.create_session = create_session
 
 
 def _log_server_errors() -> None:
@@ -166,20 +292,24 @@ h1{{font-size:4vw;margin:0}}
 .count{{text-align:center}}
 .count b{{display:block;font-size:7vw;line-height:1}}
 .count span{{font-size:1.8vw;color:#333}}
+.others{{font-size:1.6vw;color:#333;margin:0}}
+.warning{{font-size:1.6vw;margin:0;padding:.6em .8em;background:#fff3cd;color:#3d2a00;border:3px solid #8a5a00;border-radius:.3em}}
 button{{font-size:1.4vw;padding:.5em 1em;align-self:flex-start}}
 :fullscreen button{{display:none}}
+.results{{font-size:1.4vw;color:#111;align-self:flex-start}}
 </style></head>
 <body><main>
 <div class="qr" aria-label="QR code">{qr}</div>
 <div class="side">
 <h1>{title}</h1>
 <p class="link" id="link">{link}</p>
+{warning}
 <div class="counts" aria-live="polite">
-<div class="count"><b id="joined">{joined}</b><span>{joined_label}</span></div>
-<div class="count"><b id="consented">{consented}</b><span>{consented_label}</span></div>
-<div class="count"><b id="finished">{finished}</b><span>{finished_label}</span></div>
+{big}
 </div>
+<p class="others">{small}</p>
 <button type="button" id="fullscreen">{fullscreen}</button>
+<a class="results" id="class-results" href="{results_url}">{results_label}</a>
 </div></main>
 <script>
 (function () {{
@@ -189,7 +319,7 @@ button{{font-size:1.4vw;padding:.5em 1em;align-self:flex-start}}
       .then(function (r) {{ return r.ok ? r.json() : null; }})
       .then(function (d) {{
         if (!d) return;
-        ["joined", "consented", "finished"].forEach(function (k) {{
+        [{keys}].forEach(function (k) {{
           document.getElementById(k).textContent = d.progress[k];
         }});
       }})

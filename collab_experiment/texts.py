@@ -87,7 +87,7 @@ def question_label(language: str, field: str) -> str:
 
 
 def draw_scale_order(rng) -> list[str]:
-    """The order in which one student sees the four scale pages (recorded in `scale_order`)."""
+    """The order in which one student sees the scale pages (recorded in `scale_order`)."""
     scales = list(contract.RATED_SCALES)
     rng.shuffle(scales)
     return scales

@@ -45,7 +45,14 @@ SECTIONS = [
     ("debrief", "Debrief", ""),
     ("finished", "Finish page (everyone, whether they took part or not)", ""),
     ("full", "Session full page", ""),
-    ("projector", "Projector view (shown to the class)", ""),
+    ("projector", "Projector view (shown to the class)",
+     "`joined` = `not_started` + `in_progress` + `left` + `finished` + `declined`, shown exactly."),
+    ("instructor", "Instructor's screens (live dashboard, server start-up lines, messages)",
+     "The admin is in English: the dashboard and the server's start-up lines use the English texts."),
+    ("class_results", "Class results (shown to the class after the survey)",
+     "The instructor's page `/ClassResults/<session>`: `{n}` is a count of students; "
+     "`{manager}`, `{partner}`, `{low}`, `{high}` are filled in from the texts and numbers "
+     "above; `decimal` is the decimal mark the page writes numbers with."),
 ]
 
 

@@ -58,7 +58,9 @@ class Server:
         self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **(env or {})}
+        # OTREE_ADMIN_PASSWORD set to empty: the admin stays open, as tests use it. Unset,
+        # `otree prodserver` would generate a password (settings.py).
+        self.env = {"OTREE_ADMIN_PASSWORD": "", **os.environ, **(env or {})}
         bindir = str(pathlib.Path(sys.executable).parent)
         self.env["PATH"] = bindir + os.pathsep + self.env.get("PATH", "")
         self.env.pop("OTREE_IN_MEMORY", None)

@@ -53,11 +53,30 @@ def test_dry_run_report_shows_the_injected_effects_inside_the_intervals(demo):
     out, log = demo
     inj = pd.read_csv(out / "injected_effects.csv")
     assert len(inj) == 4 and inj.inside.all(), inj
+    assert inj.set_index("outcome").role.to_dict() == {
+        "attractiveness": "confirmatory", "trust_manager": "confirmatory",
+        "collaboration": "confirmatory", "autonomy": "check"}
     eff = pd.read_csv(out / "effects.csv")
     pooled = eff[(eff.programme == "pooled") & (eff.estimator == "block_weighted")].set_index(["outcome", "factor"])
-    for outcome in ("attractiveness", "trust_manager", "autonomy"):
+    for outcome in ("attractiveness", "trust_manager"):
         r = pooled.loc[(outcome, "manager")]
         assert r.ci_low <= INJECTED["manager"] <= r.ci_high and r.p_adjusted < 0.05
+        assert r.adjustment == "holm"
+    # perceived autonomy: a check of the manager factor, in its own section, no family
+    r = pooled.loc[("autonomy", "manager")]
+    assert r.ci_low <= INJECTED["manager"] <= r.ci_high and r.adjustment == "check"
+    checks = pd.read_csv(out / "checks.csv")
+    assert (checks.check == "autonomy: manager effect").any()
+    assert {"mc_manager_correct: pass rate", "mc_partner_correct: pass rate"} <= set(checks.check)
+    html = (out / "report.html").read_text()
+    assert "Manipulation checks: was the manager factor perceived?" in html
+    # the report opens with the confirmatory results; a robustness row that cannot be
+    # estimated (Lin at this size) is a note, not a deviation
+    assert html.index("Confirmatory hypotheses") < html.index("Deviations from the registered plan")
+    assert html.index("Confirmatory hypotheses") < html.index("Flow of participants")
+    dev = pd.read_csv(out / "deviations.csv")
+    assert not dev.item.astype(str).str.endswith("/ lin").any()
+    assert not dev.item.astype(str).str.endswith("/ fixed_effects").any()
     r = pooled.loc[("collaboration", "partner")]
     assert r.ci_low <= INJECTED["partner"] <= r.ci_high and r.estimate < 0
     assert "inside the 95% interval" in log and "OUTSIDE" not in log

@@ -17,8 +17,8 @@ from statsmodels.stats.power import TTestIndPower
 
 from analysis import estimators as est
 from analysis.contract import EFFECT_PROGRAMMES, INTERACTION
-from analysis.design import (ASSIGNMENT_PATH, DIAGNOSIS_COLUMNS, Design, design_from_plan, diagnose,
-                             load_assignment)
+from analysis.design import DIAGNOSIS_COLUMNS, Design, design_from_plan, diagnose, load_assignment
+from analysis.inference import tost
 from analysis.plan import load_plan
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -55,6 +55,23 @@ def test_simulated_power_agrees_with_pingouin_power_ttest_within_3_points(equal_
         assert abs(r.power - analytic) < 0.03, (estimator, r.power, analytic)
     null = row(diag, "partner", "nursing", "difference_in_means")
     assert null.effect == 0 and abs(null.power - 0.05) < 0.015  # the level
+
+
+def test_equivalence_power_uses_the_plans_sesoi_and_agrees_with_tost_and_a_formula(equal_arms):
+    design, diag, raw = equal_arms
+    r = row(diag, "manager", "nursing", "difference_in_means")
+    assert r.sesoi_sd == design.sesoi_sd == load_plan().sesoi_sd
+    assert r.sesoi == pytest.approx(design.sesoi_sd * design.outcome_sd)
+    sims = raw["results"][("manager", "nursing", "difference_in_means")]
+    # brute force: the report's own TOST on every simulated study with the effect removed
+    shown = [tost(e - r.effect, se, df, r.sesoi, design.alpha)["equivalent"]
+             for e, se, df in zip(sims["est"], sims["se"], sims["df"])]
+    assert r.power_equivalence == pytest.approx(np.mean(shown), abs=1e-12)
+    # textbook (normal, known SE) approximation: 2 Phi(sesoi / se - t_crit) - 1, about 0.41
+    from scipy import stats
+    se = design.outcome_sd * np.sqrt(2 / 60)
+    approx = 2 * stats.norm.cdf(r.sesoi / se - stats.t.ppf(0.95, 118)) - 1
+    assert abs(r.power_equivalence - approx) < 0.04, (r.power_equivalence, approx)
 
 
 def test_simulated_mde_agrees_with_analytic_within_5_percent(equal_arms):
@@ -133,7 +150,10 @@ def test_vectorised_estimates_equal_the_report_estimators_on_each_simulated_stud
 
 
 def test_assignment_comes_from_the_experiment_and_keeps_its_balance_guarantee():
-    assert ASSIGNMENT_PATH == REPO / "collab_experiment" / "assignment.py"
+    code = ("import collab_experiment.assignment as a, analysis.design as d; "
+            "print(a is d.load_assignment())")
+    res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert res.stdout.strip().endswith("True"), res.stderr  # the app assigns with this very module
     assert load_assignment().ASSIGNMENT_VERSION.startswith("stratified-permuted-blocks")
     design = Design(n={"nursing": 37, "public_admin": 14}, effect_sd=effects(), sims=50, seed=1)
     _, raw = diagnose(design)

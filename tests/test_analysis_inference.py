@@ -136,3 +136,90 @@ def test_vectorised_draws_have_the_loop_baselines_null_distribution():
         var += np.var(sums)
     assert np.var(loop) == pytest.approx(var, rel=0.1)
     assert abs(np.mean(loop)) < 4 * np.sqrt(var / 3000)
+
+
+# ---------------------------------------------------------------- the 2x2's conditional scheme
+def _two_by_two(rng, n_blocks, partner_effect, manager_effect):
+    """Permuted blocks holding every cell once; outcome with the given effects (SD 1)."""
+    cells = np.array([(m, q) for m in (1, 0) for q in (1, 0)])
+    order = np.concatenate([rng.permutation(4) for _ in range(n_blocks)])
+    manager, partner = cells[order, 0], cells[order, 1]
+    blocks = np.repeat(np.arange(n_blocks), 4)
+    y = partner_effect * partner + manager_effect * manager + rng.standard_normal(len(order))
+    return y, manager.astype(bool), partner, blocks
+
+
+def _conditional_blocks(blocks, other):
+    return blocks * 2 + other  # block x the other factor's arm
+
+
+def test_conditional_exact_p_equals_brute_force_enumeration_of_the_within_block_swaps():
+    rng = np.random.default_rng(5)
+    y, m, q, b = _two_by_two(rng, 4, partner_effect=3.0, manager_effect=0.0)
+    keep = np.ones(len(y), bool)
+    keep[[1, 6]] = False  # drop-out: two sub-blocks of one person, their labels fixed
+    y, m, q, b = y[keep], m[keep], q[keep], b[keep]
+    c = difference_coefficients(m)
+    sub = _conditional_blocks(b, q)
+    res = randomisation_test(y, c, sub)
+    assert res["method"] == "exact" and res["draws"] == 2 ** 6
+    # brute force: every sub-block of two either keeps or swaps its coefficients
+    pairs = [np.flatnonzero(sub == k) for k in np.unique(sub)]
+    pairs = [p for p in pairs if len(p) == 2]
+    dist = []
+    for swaps in itertools.product((False, True), repeat=len(pairs)):
+        cc = c.copy()
+        for p, s in zip(pairs, swaps):
+            if s:
+                cc[p] = cc[p[::-1]]
+        dist.append(float(y @ cc))
+    dist = np.array(dist)
+    centre = dist.mean()
+    want = np.mean(np.abs(dist - centre) >= abs(y @ c - centre) - 1e-9)
+    assert res["p_value"] == pytest.approx(want, abs=1e-12)
+    # the Monte Carlo path (one random bit per pair) agrees within its error
+    mc = randomisation_test(y, c, sub, draws=20_000, seed=3, exact_limit=0)
+    assert mc["method"] == "monte_carlo" and abs(mc["p_value"] - want) < 4 * np.sqrt(want * (1 - want) / 20_000) + 1e-4
+
+
+def test_conditional_scheme_keeps_its_size_under_a_large_partner_effect_and_has_more_power():
+    """Monte Carlo: 400 studies of 30 blocks (120 people), partner effect 2 SD.
+
+    With no manager effect, the conditional test of the manager's sharp null rejects at
+    the 5 % level in 5 % of studies (within 3 Monte Carlo SEs); with a manager effect of
+    0.5 SD it rejects at least as often as the old whole-block permutation, which mixes
+    the partner effect into the manager's null distribution.
+    """
+    rng = np.random.default_rng(20261)
+    reps, draws = 400, 199
+    size, power_new, power_old = [], [], []
+    for k in range(reps):
+        y, m, q, b = _two_by_two(rng, 30, partner_effect=2.0, manager_effect=0.0)
+        c = difference_coefficients(m)
+        size.append(randomisation_test(y, c, _conditional_blocks(b, q), draws=draws, seed=k)["p_value"] <= 0.05)
+        y, m, q, b = _two_by_two(rng, 30, partner_effect=2.0, manager_effect=0.5)
+        c = difference_coefficients(m)
+        power_new.append(randomisation_test(y, c, _conditional_blocks(b, q), draws=draws, seed=k)["p_value"] <= 0.05)
+        power_old.append(randomisation_test(y, c, b, draws=draws, seed=k)["p_value"] <= 0.05)
+    mcse = np.sqrt(0.05 * 0.95 / reps)
+    assert abs(np.mean(size) - 0.05) <= 3 * mcse, np.mean(size)
+    assert np.mean(power_new) >= np.mean(power_old), (np.mean(power_new), np.mean(power_old))
+    assert np.mean(power_new) > 0.4  # about the t-test's power for 0.5 SD with 60 per arm
+
+
+def test_ri_table_re_randomises_within_block_and_the_other_arm_and_says_its_null(tmp_path):
+    from analysis.effects import ri_blocks, ri_null, ri_table, estimate_effects
+    from analysis.plan import load_plan
+    from analysis_fixtures import tidy_study
+    from dataclasses import replace
+    tidy = tidy_study(400, tmp_path=tmp_path)
+    s = est.analysis_sample(tidy)
+    s = s[s.attractiveness.notna()]
+    groups = ri_blocks(s, "manager")
+    for g in np.unique(groups):  # every re-randomisation group shares block and partner arm
+        d = s[groups == g]
+        assert d.partner.nunique() == 1 and d.block.nunique() == 1 and d.session_code.nunique() == 1
+    plan = replace(load_plan(), ri_draws=200)
+    ri = ri_table(tidy, estimate_effects(tidy, plan), plan)
+    assert set(ri.null) == {ri_null("manager"), ri_null("partner")}
+    assert "whatever the partner effect" in ri_null("manager") and "joint" in ri_null("manager", "block")

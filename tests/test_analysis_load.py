@@ -3,6 +3,7 @@ codebook and Stata output, and one-line errors for bad input."""
 from __future__ import annotations
 
 import json
+import subprocess
 import pathlib
 import sys
 
@@ -165,3 +166,56 @@ def test_missing_essential_column_and_bad_codes_are_named(tmp_path):
     bad.to_csv(p, index=False)
     with pytest.raises(AnalysisInputError, match="outside 1-7"):
         tidy_from_exports([p])
+
+
+def _as_2026_1(df: pd.DataFrame) -> pd.DataFrame:
+    """An export of instrument 2026.1: no columns added by 2026.2."""
+    from analysis.contract import ADDED_IN
+    old = df.drop(columns=[c for c in ADDED_IN["2026.2"] if c in df.columns])
+    return old.assign(instrument_version="2026.1")
+
+
+@pytest.mark.parametrize("fmt", ["custom", "wide"])
+def test_an_export_of_instrument_2026_1_loads_with_the_new_columns_empty_and_noted(tmp_path, fmt):
+    from analysis.contract import ADDED_IN
+    from analysis.simulate import simulate_study, to_wide
+    df = simulate_study(120, seed=3)
+    path = tmp_path / f"old_{fmt}.csv"
+    if fmt == "custom":
+        _as_2026_1(df).to_csv(path, index=False)
+    else:
+        w = to_wide(df.assign(instrument_version="2026.1"))
+        w = w.drop(columns=[c for c in w.columns
+                            if c.startswith("collab_experiment.") and c.split(".")[-1] in ADDED_IN["2026.2"]])
+        w.to_csv(path, index=False)
+    notes: list[str] = []
+    tidy = tidy_from_exports([path], messages=notes)
+    added = [c for c in ADDED_IN["2026.2"] if c in tidy.columns]
+    assert added and tidy[added].isna().all().all()
+    absent = next(n for n in notes if "no column" in n)
+    assert "2026.1" in absent and all(c in absent for c in added)
+    versions = next(n for n in notes if n.startswith("instrument versions"))
+    assert "2026.1" in versions and "2026.2" not in versions
+
+
+def test_a_tidy_file_mixing_versions_is_reported_by_version(tmp_path):
+    from analysis.simulate import simulate_study
+    new = simulate_study(400, seed=8)
+    old = _as_2026_1(simulate_study(400, seed=9))
+    old["session_code"] = old["session_code"] + "old"
+    a, b = tmp_path / "new.csv", tmp_path / "old.csv"
+    new.to_csv(a, index=False)
+    old.to_csv(b, index=False)
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, "-m", "analysis", "report", a, b, "--out", out, "--draws", "50",
+                          "--quiet"], cwd=pathlib.Path(__file__).resolve().parents[1],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    bv = pd.read_csv(out / "by_version.csv", dtype={"instrument_version": str})
+    assert set(bv.instrument_version) == {"2026.1", "2026.2"}
+    tidy = pd.read_csv(out / "tidy.csv", dtype={"instrument_version": str})
+    for v, d in bv.groupby("instrument_version"):  # each version's own estimate, on its own people
+        assert (d.assigned == (tidy.assigned.eq(1) & tidy.instrument_version.eq(v)).sum()).all()
+    html = (out / "report.html").read_text()
+    assert "By instrument version" in html and "instrument versions: 2026.1" in html
+    assert tidy.loc[tidy.instrument_version == "2026.1", "realism"].isna().all()

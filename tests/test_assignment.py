@@ -17,7 +17,7 @@ PLAIN_MODULES = ["assignment.py", "texts.py", "tidy.py", "withdrawal.py"]
 
 @pytest.mark.parametrize("module", PLAIN_MODULES)
 def test_plain_modules_do_not_import_otree(module):
-    source = (pathlib.Path(assignment.__file__).parent / module).read_text()
+    source = (pathlib.Path(__file__).resolve().parents[1] / "collab_experiment" / module).read_text()
     imported = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -25,6 +25,15 @@ def test_plain_modules_do_not_import_otree(module):
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
     assert "otree" not in imported
+
+
+def test_the_apps_assignment_module_is_the_analysis_one_which_imports_no_otree():
+    from analysis import assignment as plain
+    assert assignment is plain  # one module: the app assigns with what the design diagnosis simulates
+    source = pathlib.Path(plain.__file__).read_text()
+    assert "otree" not in {n.module.split(".")[0] for n in ast.walk(ast.parse(source))
+                           if isinstance(n, ast.ImportFrom) and n.module} | {
+        a.name.split(".")[0] for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import) for a in n.names}
 
 
 def run(programmes, *, block_size=4, seed=None, session_code="s1"):

@@ -86,7 +86,7 @@ def test_every_scale_was_shown_at_every_position_and_the_order_is_recorded(class
     assert all(sorted(o) == sorted(contract.RATED_SCALES) for o in orders)
     # random per student: every scale at every position (a fixed order would fail this)
     assert {(position, scale) for o in orders for position, scale in enumerate(o)} == {
-        (position, scale) for position in range(4) for scale in contract.RATED_SCALES}
+        (position, scale) for position in range(len(contract.RATED_SCALES)) for scale in contract.RATED_SCALES}
     assert len({tuple(o) for o in orders}) > 10
 
 

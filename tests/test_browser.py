@@ -23,9 +23,9 @@ from student import Student
 
 pytestmark = pytest.mark.slow
 
-# The four scale pages are positions (Scale1..Scale4); which scale each shows is the
+# The scale pages are positions (Scale1, Scale2, ...); which scale each shows is the
 # student's random `scale_order`, so these tests walk whatever order they are given.
-SCALE_PAGES = ["Scale1", "Scale2", "Scale3", "Scale4"]
+SCALE_PAGES = [f"Scale{i}" for i in range(1, len(contract.RATED_SCALES) + 1)]
 PATH = [
     "Consent", "AboutYou", "Motivation", "Programme", "Vignette", *SCALE_PAGES,
     "Checks", "LastQuestions", "Debrief", "Finished",
@@ -353,7 +353,7 @@ def test_a_server_restart_mid_page_keeps_the_student_on_the_page_and_the_answers
     v = Visit(browser, srv, "en", seed=9)
     try:
         v.start()
-        to_page(v, "Scale4")
+        to_page(v, SCALE_PAGES[-1])
         path = v.path
         sockets = []
         v.page.on("websocket", lambda ws: sockets.append(ws))
@@ -387,7 +387,7 @@ def test_a_server_restart_mid_page_keeps_the_student_on_the_page_and_the_answers
         assert v.tapper.leave(path) == "Checks"
         assert v.walk("restart-en-390x844", check=False)[-1] == "Finished"
         v.assert_answers_stored()
-        assert v.posts_to("Scale4", "ok") == 1
+        assert v.posts_to(SCALE_PAGES[-1], "ok") == 1
     finally:
         v.close()
         srv.stop()

@@ -28,9 +28,41 @@ def test_balance_reports_the_largest_cell_difference_per_programme():
     assert balance == {"nursing": 2, "teacher": 1}
 
 
-def test_progress_counts_joined_consented_finished():
-    rows = [row("nursing", "trust", "same")] * 6 + [dict(joined=True, consented=False)] * 2
-    assert dashboard.summary(rows)["progress"] == {"joined": 8, "consented": 6, "finished": 6}
+NOW = 1_800_000_000
+
+
+def test_class_totals_are_exact_and_add_up_to_joined():
+    """Three students: small, yet every total is shown as it is (they reveal no answer)."""
+    rows = [
+        row("nursing", "trust", "same"),  # finished
+        row("teacher", "control", "other", finished=False, last_seen=NOW - 60),  # answering now
+        row("teacher", "trust", "other", finished=False, last_seen=NOW - 11 * 60),  # stopped 11 min ago
+        dict(joined=True, consented=None, last_seen=NOW - 30 * 60),  # on the consent page
+        dict(joined=True, consented=False, finished=False),  # declined
+        dict(joined=False),  # a spare place nobody opened
+    ]
+    progress = dashboard.summary(rows, now=NOW, left_after=10)["progress"]
+    assert progress == {"joined": 5, "not_started": 1, "in_progress": 1, "left": 1, "finished": 1, "declined": 1}
+    assert progress["joined"] == sum(progress[k] for k in dashboard.STATUSES)
+
+
+def test_in_progress_becomes_left_after_the_configured_minutes():
+    student = row("nursing", "trust", "same", finished=False, last_seen=NOW - 6 * 60)
+    assert dashboard.status(student, NOW, left_after=10) == "in_progress"
+    assert dashboard.status(student, NOW, left_after=5) == "left"
+    assert dashboard.left_after_minutes({}) == 10
+    assert dashboard.left_after_minutes({"OTREE_LEFT_AFTER_MINUTES": "5"}) == 5
+    assert dashboard.left_after_minutes({"OTREE_LEFT_AFTER_MINUTES": "soon"}) == 10
+    assert dashboard.left_after_minutes({"OTREE_LEFT_AFTER_MINUTES": "0"}) == 10
+
+
+def test_cells_split_answering_now_from_left_and_stay_masked():
+    rows = ([row("nursing", "trust", "same", finished=False, last_seen=NOW - 60)] * 6
+            + [row("nursing", "trust", "same", finished=False, last_seen=NOW - 3600)] * 2
+            + [row("nursing", "trust", "same")] * 5)
+    [cell] = dashboard.summary(rows, now=NOW, left_after=10)["cells"]
+    assert cell == dict(programme="nursing", manager="trust", partner="same", assigned=13, finished=5,
+                        in_progress=6, left=dashboard.MASK)
 
 
 @pytest.mark.parametrize("n1,n0", [(10, 10), (30, 25), (60, 60), (150, 140)])
@@ -47,3 +79,28 @@ def test_detectable_effect_needs_two_per_arm_and_shrinks_with_more_students():
     mde = {(m["programme"], m["factor"]): m["mde_80"] for m in dashboard.detectable_effects(rows)}
     assert mde[("nursing", "manager")] == f"{pg.power_ttest2n(20, 20, power=0.8):.2f} SD"
     assert mde[("teacher", "manager")] == "–"
+
+
+def test_the_pooled_detectable_effect_leaves_out_the_programme_never_estimated():
+    four = [row(p, m, q) for p in ("nursing", "teacher") for m in ("trust", "control")
+            for q in ("same", "other") for _ in range(5)]
+    other = [row("other", m, q) for m in ("trust", "control") for q in ("same", "other") for _ in range(25)]
+    mde = {(m["programme"], m["factor"]): m for m in dashboard.detectable_effects(four + other)}
+    assert "other" not in {programme for programme, _ in mde}
+    assert mde[("pooled", "manager")]["finished"] == 40
+    assert mde[("pooled", "manager")]["mde_80"] == f"{pg.power_ttest2n(20, 20, power=0.8):.2f} SD"
+
+
+def test_perceived_autonomy_by_manager_arm_is_a_masked_mean_and_a_difference():
+    trust = [row("nursing", "trust", "same", autonomy=a) for a in (5, 6, 6, 5.5, 6.5)]
+    control = [row("nursing", "control", "other", autonomy=a) for a in (3, 4, 4)]
+    shown = dashboard.autonomy_by_manager(trust + control)
+    assert shown["arms"] == [dict(manager="trust", answered=5, mean="5.8"),
+                             dict(manager="control", answered=dashboard.MASK, mean="–")]
+    assert shown["difference"] == "–"  # one arm is too small to show
+    control += [row("nursing", "control", "same", autonomy=a) for a in (2, 3.5)]
+    shown = dashboard.autonomy_by_manager(trust + control + [row("teacher", "trust", "same")])  # unanswered: not counted
+    assert shown["arms"][1] == dict(manager="control", answered=5, mean="3.3")
+    assert shown["difference"] == f"{5.8 - 3.3:+.1f}"
+    # a mean at an end of the scale would tell what each of them answered
+    assert dashboard.mask_mean([7.0] * 6) == "–" and dashboard.mask_mean([1.0] * 6) == "–"

@@ -36,7 +36,7 @@ def create_in_room(server, room, n, **config):
     if config:
         body["modified_session_config_fields"] = config
     r = requests.post(server.url + "/api/sessions", json=body,
-                      headers={"otree-rest-key": server.env["OTREE_REST_KEY"]}, timeout=60)
+                      headers={"otree-rest-key": server.env.get("OTREE_REST_KEY", "")}, timeout=60)
     r.raise_for_status()
     return r.json()
 
@@ -75,7 +75,8 @@ def test_a_class_of_a_hundred_through_a_room_on_postgresql(production_server):
 
     admin = admin_login(srv)
     live = admin.get(f"{srv.url}/ClassCounts/{session['code']}", timeout=30).json()
-    assert live["progress"] == {"joined": n, "consented": n, "finished": n}
+    assert live["progress"] == {"joined": n, "not_started": 0, "in_progress": 0, "left": 0, "finished": n,
+                                "declined": 0}
     assert {b["programme"]: b["largest_difference"] for b in live["balance"]} == {p: 0 for p in PROGRAMMES}
     # 20 per programme: every cell has 5, shown exactly
     assert all(c["assigned"] == 5 for c in live["cells"])
@@ -161,10 +162,18 @@ def test_projector_and_dashboard_show_masked_counts_and_nothing_personal(product
     assert projector.status_code == 200
     assert "<svg" in projector.text and "/room/oslo" in projector.text
     live = admin.get(f"{srv.url}/ClassCounts/{session['code']}", timeout=30).json()
-    assert live["progress"] == {"joined": dashboard.MASK, "consented": dashboard.MASK, "finished": dashboard.MASK}
+    # a class of four: the totals are exact (they reveal no answer), the cells stay masked
+    assert live["progress"] == {"joined": 4, "not_started": 1, "in_progress": 0, "left": 0, "finished": 3,
+                                "declined": 0}
     assert all(c["assigned"] == dashboard.MASK for c in live["cells"])
+    en = texts.load("en")["projector"]
+    for key in ("joined", "not_started", "in_progress", "left", "finished", "declined"):
+        assert f'id="{key}">{live["progress"][key]}</b>' in projector.text and en[key] in projector.text
     report = admin.get(f"{srv.url}/AdminReport/{session['code']}", timeout=30).text
     assert "&lt;5" in report or "<5" in report
+    assert '<td data-k="progress.finished">3</td>' in report
+    assert "answering now (a page opened in the last 10 min)" in report
+    assert "stopped answering (no page opened for 10 min)" in report
     for s in finished:
         for page in (projector.text, report, str(live)):
             assert s.code not in page
@@ -247,6 +256,7 @@ def test_a_password_alone_closes_the_admin_on_sqlite(project):
     try:
         r = requests.get(srv.url + "/sessions", allow_redirects=False, timeout=30)
         assert r.status_code == 302 and "/login" in r.headers["location"]
+        assert "password:" not in srv.log() and not (project / ".admin-password").exists()  # an explicit one wins
         assert requests.post(srv.url + "/api/sessions", json=dict(session_config_name="classroom",
                              num_participants=2), timeout=30).status_code == 403
     finally:
@@ -277,3 +287,160 @@ def test_looking_writes_nothing_a_live_count_a_report_or_an_export(production_se
     assert versions() == before
     students[1].answer_page()  # answering still writes
     assert versions()[students[1].code] != before[students[1].code]
+
+
+# ------------------------------------------------------------ the link students open
+
+def test_the_students_link_is_one_their_phones_can_open():
+    from collab_experiment.instructor import link_is_loopback, public_link
+
+    room = "http://localhost:8000/room/oslo?welcome_page_ok=1"
+    lan = lambda: "192.168.1.20"  # noqa: E731
+    # opened on the laptop itself: the machine's network address, with the server's port
+    assert public_link(room, env={}, address=("0.0.0.0", 8000), lan_lookup=lan) == \
+        "http://192.168.1.20:8000/room/oslo?welcome_page_ok=1"
+    assert public_link(room.replace("localhost", "127.0.0.1"), env={}, address=("0.0.0.0", 8000),
+                       lan_lookup=lan) == "http://192.168.1.20:8000/room/oslo?welcome_page_ok=1"
+    # OTREE_PUBLIC_URL wins (a reverse proxy's address, with a path prefix)
+    assert public_link(room, env={"OTREE_PUBLIC_URL": "https://survey.example.org/class/"},
+                       address=("127.0.0.1", 8000), lan_lookup=lan) == \
+        "https://survey.example.org/class/room/oslo?welcome_page_ok=1"
+    # opened through an address others reach: kept
+    assert public_link("http://10.0.0.5:8000/room/oslo", env={}, address=("0.0.0.0", 8000), lan_lookup=lan) == \
+        "http://10.0.0.5:8000/room/oslo"
+    # a server listening only on this computer, or no network: stays loopback, and says so
+    for address, lookup in ((("127.0.0.1", 8000), lan), (("0.0.0.0", 8000), lambda: None)):
+        link = public_link(room, env={}, address=address, lan_lookup=lookup)
+        assert link == room and link_is_loopback(link)
+    assert not link_is_loopback("http://192.168.1.20:8000/room/oslo")
+
+
+def test_lan_address_is_none_or_a_network_address():
+    import settings
+
+    address = settings.lan_address()
+    assert address is None or not settings.is_loopback(address)
+    assert settings.is_loopback("localhost") and settings.is_loopback("127.0.1.1") and settings.is_loopback("::1")
+    assert not settings.is_loopback("survey.example.org") and not settings.is_loopback("10.0.0.5")
+
+
+def test_with_otree_public_url_the_projector_shows_that_link_and_no_warning(project):
+    from collab_experiment.instructor import qr_svg
+
+    srv = Server(project, env=dict(OTREE_PUBLIC_URL="https://survey.example.org")).start()
+    try:
+        session = srv.create_session("classroom", 4, language="nb")
+        code = create_in_room(srv, "oslo", 4)["code"]
+        link = "https://survey.example.org/room/oslo?welcome_page_ok=1"
+        projector = requests.get(f"{srv.url}/Projector/{code}", timeout=30).text
+        assert qr_svg(link) in projector and "survey.example.org/room/oslo" in projector
+        assert texts.load("nb")["projector"]["loopback_warning"] not in projector
+        live = requests.get(f"{srv.url}/ClassCounts/{code}", timeout=30).json()
+        assert live["link"] == {"url": link, "loopback": False}
+        report = requests.get(f"{srv.url}/AdminReport/{code}", timeout=30).text
+        assert 'id="link-warning" hidden>' in report
+        # a session outside rooms: its own join link, through the public address too
+        other = requests.get(f"{srv.url}/ClassCounts/{session['code']}", timeout=30).json()["link"]["url"]
+        assert other.startswith("https://survey.example.org/join/")
+    finally:
+        srv.stop()
+
+
+def test_a_loopback_link_shows_the_warning_on_the_projector_and_the_report_tab(project):
+    srv = Server(project).start()  # listens on 127.0.0.1 only: phones cannot reach it
+    try:
+        code = create_in_room(srv, "oslo", 4, language="da")["code"]
+        projector = requests.get(f"{srv.url}/Projector/{code}", timeout=30).text
+        assert texts.load("da")["projector"]["loopback_warning"] in projector and 'role="alert"' in projector
+        live = requests.get(f"{srv.url}/ClassCounts/{code}", timeout=30).json()
+        assert live["link"]["loopback"] is True and live["link"]["url"].startswith("http://127.0.0.1:")
+        report = requests.get(f"{srv.url}/AdminReport/{code}", timeout=30).text
+        assert 'id="link-warning">' + texts.load("en")["projector"]["loopback_warning"] in report
+        # the native-speaker warning is a Bootstrap alert (dark text on light yellow), not pale yellow text
+        assert 'class="alert alert-warning" role="status" id="unreviewed"' in report and "text-warning" not in report
+    finally:
+        srv.stop()
+
+
+# ------------------------------------------------------------ the generated admin password
+
+def test_without_a_password_prodserver_makes_one_prints_it_and_uses_it(project):
+    import re
+
+    srv = Server(project)
+    srv.env.pop("OTREE_ADMIN_PASSWORD")
+    srv.env.pop("OTREE_AUTH_LEVEL", None)
+    srv.start()
+    try:
+        log = srv.log()
+        match = re.search(r"^\s+password: (\S+)$", log, re.MULTILINE)
+        assert match, log
+        password = match.group(1)
+        first = log.splitlines()[:8]
+        assert any(line.strip() == "username: admin" for line in first)
+        assert any(f"http://localhost:{srv.port}/" in line for line in first)
+        assert log.index("password:") < log.index("Running prodserver")
+        # closed without it: the admin asks for the login, the REST API refuses
+        r = requests.get(srv.url + "/sessions", allow_redirects=False, timeout=30)
+        assert r.status_code == 302 and "/login" in r.headers["location"]
+        assert requests.post(srv.url + "/api/sessions", json=dict(session_config_name="classroom",
+                             num_participants=2), timeout=30).status_code == 403
+        # the printed password opens it
+        srv.env["OTREE_ADMIN_PASSWORD"] = password
+        assert admin_login(srv).get(srv.url + "/sessions", allow_redirects=False, timeout=30).status_code == 200
+        # kept in a git-ignored file, only for its owner
+        kept = project / ".admin-password"
+        assert kept.read_text().strip() == password and kept.stat().st_mode & 0o077 == 0
+        assert ".admin-password" in (pathlib.Path(__file__).resolve().parent.parent / ".gitignore").read_text()
+        # the timeout worker that prodserver starts has the same password
+        workers = [pid for pid in os.listdir("/proc") if pid.isdigit() and os.getpgid(int(pid)) == srv.proc.pid
+                   and b"timeoutsubprocess" in pathlib.Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert workers
+        for pid in workers:
+            environ = pathlib.Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            assert f"OTREE_ADMIN_PASSWORD={password}".encode() in environ
+    finally:
+        srv.stop()
+    # a restart keeps it (oTree signs the students' cookies with it)
+    again = Server(project)
+    again.env.pop("OTREE_ADMIN_PASSWORD")
+    again.log_path = project / "server-2.log"
+    again.start()
+    try:
+        assert f"password: {password}" in again.log()
+    finally:
+        again.stop()
+
+
+def test_an_empty_password_leaves_the_admin_open(project):
+    srv = Server(project, env=dict(OTREE_ADMIN_PASSWORD="")).start()
+    try:
+        assert requests.get(srv.url + "/sessions", allow_redirects=False, timeout=30).status_code == 200
+        assert "password:" not in srv.log()
+    finally:
+        srv.stop()
+
+
+# ------------------------------------------------------------ the demo configuration
+
+def test_the_demo_configuration_is_refused_in_a_room_and_allowed_outside(project):
+    import otree.session
+    import otree.views.rest
+
+    import collab_experiment  # noqa: F401  (installs the refusal, as the server does)
+
+    # both ways of creating a session go through the refusal: the admin page and the REST API
+    assert otree.session.create_session is otree.views.rest.create_session
+    assert getattr(otree.session.create_session, "refuses_demo_in_rooms", False)
+    srv = Server(project).start()
+    try:
+        refused = requests.post(srv.url + "/api/sessions", json=dict(session_config_name="demo", num_participants=2,
+                                                                     room_name="class"), timeout=60)
+        assert refused.status_code == 400
+        assert texts.load("en")["instructor"]["demo_in_room"] in refused.text and "Traceback" not in refused.text
+        assert srv.create_session("demo", 2)["code"]  # outside a room: fine
+        in_room = requests.post(srv.url + "/api/sessions", json=dict(session_config_name="classroom",
+                                                                     num_participants=2, room_name="class"), timeout=60)
+        assert in_room.status_code == 200
+    finally:
+        srv.stop()
