@@ -126,6 +126,7 @@ def _add_design_options(d: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m analysis``: one sub-command per task."""
     p = argparse.ArgumentParser(prog="python -m analysis",
                                 description="From oTree exports to tidy data, effects and a report.")
     p.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
@@ -189,6 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``python -m analysis``; returns the exit code (1 with a plain message on bad input, no traceback).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments; default ``sys.argv[1:]``.
+    """
     args = build_parser().parse_args(argv)
     try:
         args.func(args)

@@ -24,7 +24,13 @@ YESNO = {0: "No", 1: "Yes"}
 
 
 def load_instrument(directory: str | Path | None = None) -> dict[str, dict]:
-    """The instrument texts per language that exist (``{}`` when none are found)."""
+    """The instrument texts per language that exist (``{}`` when none are found).
+
+    Parameters
+    ----------
+    directory : path, optional
+        Folder with ``<language>.json``; default the app's instrument folder.
+    """
     d = Path(directory) if directory is not None else INSTRUMENT_DIR
     out = {}
     for lang in LANGUAGES:
@@ -50,7 +56,16 @@ def _type(col: str) -> str:
 
 
 def value_labels(col: str, instrument: dict | None = None) -> dict:
-    """Allowed values and their (English) labels for one column, in contract order."""
+    """Allowed values and their (English) labels for one column, in contract order.
+
+    Parameters
+    ----------
+    col : str
+        A tidy column name.
+    instrument : dict, optional
+        Texts per language (:func:`load_instrument`); default: read from the app's
+        instrument folder.
+    """
     en = (instrument or {}).get("en", {}).get("questions", {})
     if col in CATEGORIES:
         choices = en.get(col, {}).get("choices", {})
@@ -72,6 +87,14 @@ def build_codebook(tidy: pd.DataFrame | None = None, instrument: dict | None = N
 
     With ``tidy``, also the number of valid and missing values among people who did
     not withdraw (withdrawn rows contribute nothing).
+
+    Parameters
+    ----------
+    tidy : DataFrame, optional
+        The tidy table, for the counts of valid and missing values.
+    instrument : dict, optional
+        Texts per language (:func:`load_instrument`); default: read from the app's
+        instrument folder.
     """
     instrument = load_instrument() if instrument is None else instrument
     rows = []
@@ -106,7 +129,13 @@ def _item_label(col: str) -> str:
 
 
 def codebook_markdown(cb: pd.DataFrame) -> str:
-    """The codebook as a Markdown table (pipes in texts escaped)."""
+    """The codebook as a Markdown table (pipes in texts escaped).
+
+    Parameters
+    ----------
+    cb : DataFrame
+        The codebook (:func:`build_codebook`).
+    """
     cols = list(cb.columns)
 
     def cell(v) -> str:
@@ -120,6 +149,17 @@ def codebook_markdown(cb: pd.DataFrame) -> str:
 
 
 def write_codebook(cb: pd.DataFrame, directory: str | Path, stem: str = "codebook") -> list[Path]:
+    """Write the codebook as ``<stem>.csv`` and ``<stem>.md``; returns both paths.
+
+    Parameters
+    ----------
+    cb : DataFrame
+        The codebook (:func:`build_codebook`).
+    directory : path
+        Output folder, created if missing.
+    stem : str
+        File name without extension.
+    """
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     csv, md = d / f"{stem}.csv", d / f"{stem}.md"
@@ -133,6 +173,14 @@ def write_stata(tidy: pd.DataFrame, path: str | Path, instrument: dict | None = 
 
     Categorical codes become integers 1..k in contract order, labelled with their
     codes' English labels; booleans are 0/1 labelled No/Yes; Likert items keep 1-7.
+
+    Parameters
+    ----------
+    path : path
+        The ``.dta`` file to write.
+    instrument : dict, optional
+        Texts per language (:func:`load_instrument`); default: read from the app's
+        instrument folder.
     """
     instrument = load_instrument() if instrument is None else instrument
     out = pd.DataFrame(index=tidy.index)

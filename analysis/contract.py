@@ -77,12 +77,23 @@ EFFECT_OUTCOMES = RATED_SCALES
 
 
 def min_answered(n_items: int) -> int:
-    """Items that must be answered for a scale score: at least half, rounded up."""
+    """Items that must be answered for a scale score: at least half, rounded up.
+
+    Parameters
+    ----------
+    n_items : int
+        Number of items in the scale.
+    """
     return math.ceil(n_items / 2)
 
 
 def scale_score(values: Iterable[float | None]) -> float | None:
     """The scoring rule: the mean of the answered items if at least half were answered.
+
+    Parameters
+    ----------
+    values : iterable of float or None
+        The scale's item answers; None or NaN for unanswered.
 
     >>> scale_score([1, 2, 6]), scale_score([1, None, 6, None]), scale_score([1, None, None])
     (3.0, 3.5, None)
@@ -127,7 +138,13 @@ DECLINER_KEEPS = ("participant_code", "session_code", *FLOW, "is_demo", "is_bot"
 
 
 def decliner_row(row: dict) -> dict:
-    """The decliner rule: blank every column but the flow columns (a copy)."""
+    """The decliner rule: blank every column but the flow columns (a copy).
+
+    Parameters
+    ----------
+    row : dict
+        A tidy row (column -> value).
+    """
     return {k: (v if k in DECLINER_KEEPS else None) for k, v in row.items()}
 
 
@@ -217,7 +234,15 @@ MANIPULATION_CHECKS = {"mc_manager": ("manager", "mc_manager_correct"),
 
 
 def check_correct(answer: str | None, assigned: str | None) -> bool | None:
-    """A manipulation check is passed when the answer names the student's own arm."""
+    """A manipulation check is passed when the answer names the student's own arm.
+
+    Parameters
+    ----------
+    answer : str or None
+        The code the student chose (None if unanswered).
+    assigned : str or None
+        The code of the student's assigned arm (None if not assigned).
+    """
     if answer is None or assigned is None:
         return None
     return answer == assigned

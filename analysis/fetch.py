@@ -32,6 +32,10 @@ def fetch_session(server: str, session: str, out: str | Path, custom: bool = Fal
         Where to write the CSV.
     custom : bool
         Fetch the project's custom export instead of the all-apps-wide CSV.
+    app : str
+        The app whose custom export is fetched (with ``custom``).
+    timeout : float
+        Seconds to wait for the server.
     """
     base = server.rstrip("/")
     if not base.startswith(("http://", "https://")):

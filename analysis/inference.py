@@ -65,6 +65,19 @@ def tost(estimate: float, std_error: float, df: float, sesoi: float, alpha: floa
          ) -> dict:
     """Two one-sided t tests of |effect| < sesoi (equivalence).
 
+    Parameters
+    ----------
+    estimate : float
+        The effect estimate.
+    std_error : float
+        Its standard error.
+    df : float
+        Degrees of freedom of the t reference distribution.
+    sesoi : float
+        The smallest effect size of interest (same units), > 0.
+    alpha : float
+        Level of each one-sided test.
+
     Returns
     -------
     dict
@@ -151,6 +164,8 @@ def randomisation_test(y: np.ndarray, c: np.ndarray, blocks: np.ndarray, draws: 
         Seed of NumPy's generator (same seed, same p-value).
     exact_limit : int
         Enumerate every assignment when there are at most this many.
+    progress : callable, optional
+        Called with the share done (0-1) during Monte Carlo draws.
 
     Returns
     -------
@@ -211,6 +226,15 @@ def difference_coefficients(treated: np.ndarray, groups: np.ndarray | None = Non
 
     With ``groups`` (programmes) and ``weights`` (programme -> N_j / N) the statistic is
     sum_j w_j (mean_treated_j - mean_control_j), the block-weighted estimate.
+
+    Parameters
+    ----------
+    treated : array of bool
+        Each person's arm (True = treated).
+    groups : array, optional
+        Each person's programme, for the block-weighted statistic.
+    weights : dict, optional
+        Programme -> N_j / N (with ``groups``).
     """
     treated = np.asarray(treated, dtype=bool)
     if groups is None:
@@ -233,6 +257,19 @@ def loop_randomisation_baseline(y: np.ndarray, c: np.ndarray, blocks: np.ndarray
     """The plain-Python reference: shuffle each block's coefficients, draw by draw.
 
     Used by the benchmark and tests only (slow by design).
+
+    Parameters
+    ----------
+    y : array
+        Outcomes.
+    c : array
+        Each person's coefficient under the actual assignment.
+    blocks : array
+        Randomisation block of each person.
+    draws : int
+        Number of re-randomisations.
+    seed : int
+        Seed of Python's generator.
     """
     import random
 

@@ -130,6 +130,13 @@ def _parse_bool(s: pd.Series, col: str, path: Path) -> pd.Series:
 def coerce(df: pd.DataFrame, path: Path | str) -> pd.DataFrame:
     """Give contract columns their types and check codes and ranges.
 
+    Parameters
+    ----------
+    df : DataFrame
+        Contract-named columns as read (strings).
+    path : path
+        The file read, named in error messages.
+
     Raises
     ------
     AnalysisInputError
@@ -186,6 +193,11 @@ def score_scales(df: pd.DataFrame) -> pd.DataFrame:
 
     A score needs at least half of the scale's items answered (rounded up: 2 of 3,
     2 of 4, 3 of 5); otherwise it is missing. The attention item is not a psm item.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Rows with the scales' item columns.
     """
     out = df.copy()
     for scale, items in SCALES.items():
@@ -212,6 +224,11 @@ def _derive(df: pd.DataFrame) -> pd.DataFrame:
 
 def read_export(path: str | Path) -> tuple[str, pd.DataFrame]:
     """Read one export into contract-named, typed columns (plus the custom extras).
+
+    Parameters
+    ----------
+    path : path
+        An oTree wide or custom export, or a tidy CSV.
 
     Returns
     -------
@@ -250,7 +267,13 @@ def read_export(path: str | Path) -> tuple[str, pd.DataFrame]:
 
 
 def read_withdrawals(path: str | Path) -> set[str]:
-    """Read withdrawal codes: one per line, an optional ``withdrawal_code`` header."""
+    """Read withdrawal codes: one per line, an optional ``withdrawal_code`` header.
+
+    Parameters
+    ----------
+    path : path
+        A text or CSV file of withdrawal codes.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -358,7 +381,15 @@ def instrument_versions_note(df: pd.DataFrame) -> str:
 
 
 def write_tidy(df: pd.DataFrame, path: str | Path) -> None:
-    """Write the tidy table as CSV (booleans as 0/1, missing as empty)."""
+    """Write the tidy table as CSV (booleans as 0/1, missing as empty).
+
+    Parameters
+    ----------
+    df : DataFrame
+        The tidy table.
+    path : path
+        The CSV file to write.
+    """
     out = df[list(TIDY_COLUMNS)].copy()
     for col in BOOL_COLUMNS:
         out[col] = out[col].astype("Int8")

@@ -25,6 +25,13 @@ def cronbach_alpha(items: np.ndarray, confidence: float = 0.95) -> tuple[float, 
     """Cronbach's alpha with Feldt's F-based interval (complete rows only, unrounded).
 
     alpha = k / (k - 1) * (1 - sum of item variances / variance of the sum).
+
+    Parameters
+    ----------
+    items : array (n, k)
+        One column per item, one row per person.
+    confidence : float
+        Coverage of the interval.
     """
     X = np.asarray(items, dtype=float)
     X = X[np.isfinite(X).all(axis=1)]
@@ -45,6 +52,11 @@ def one_factor_ml(corr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Maximum-likelihood one-factor fit to a correlation matrix.
 
     Minimises log|S| + tr(R S^-1) with S = l l' + diag(psi).
+
+    Parameters
+    ----------
+    corr : array (k, k)
+        The items' correlation matrix.
 
     Returns
     -------
@@ -74,6 +86,11 @@ def mcdonald_omega(items: np.ndarray) -> float:
     """McDonald's omega (total) from a one-factor ML fit to the item correlations.
 
     omega = (sum l)^2 / ((sum l)^2 + sum psi), standardised solution.
+
+    Parameters
+    ----------
+    items : array (n, k)
+        One column per item, one row per person.
     """
     X = np.asarray(items, dtype=float)
     X = X[np.isfinite(X).all(axis=1)]
@@ -89,6 +106,13 @@ def reliability(tidy: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
 
     Uses everyone who consented and did not withdraw, with all items of the scale
     answered; ``programme`` ``all`` pools programmes.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (one row per participant, the contract's columns).
+    confidence : float
+        Coverage of alpha's interval.
     """
     base = tidy[tidy["consented"].fillna(False).astype(bool)
                 & ~tidy["withdrawn"].fillna(False).astype(bool)]
@@ -133,6 +157,15 @@ def balance(tidy: pd.DataFrame, numeric: tuple[str, ...], categorical: tuple[str
     level, as a proportion) with means by arm and the standardised difference
     (m1 - m0) / sqrt((s1^2 + s0^2) / 2); then one omnibus row per programme x factor:
     an HC2 Wald F test that the covariates do not predict assignment.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (one row per participant, the contract's columns).
+    numeric : tuple of str
+        Numeric pre-treatment covariates.
+    categorical : tuple of str
+        Categorical pre-treatment covariates.
     """
     base = tidy[tidy["assigned"].fillna(False).astype(bool)
                 & ~tidy["withdrawn"].fillna(False).astype(bool)]
@@ -180,6 +213,11 @@ def flow(tidy: pd.DataFrame) -> pd.DataFrame:
     arm (manager x partner) and one ``all arms`` row carrying a chi-square test of
     differential attrition (completion by arm). ``left_at`` lists the last page
     reached by those who were assigned and did not complete.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (one row per participant, the contract's columns).
     """
     wd = tidy["withdrawn"].fillna(False).astype(bool)
     d = tidy[~wd]

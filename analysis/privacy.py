@@ -30,6 +30,13 @@ def _people(tidy: pd.DataFrame) -> pd.Series:
 def small_cells(tidy: pd.DataFrame, k: int = K) -> pd.DataFrame:
     """Combinations of :data:`KEYS` held by fewer than ``k`` people (missing is a value).
 
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (one row per participant, the contract's columns).
+    k : int
+        The smallest count that is not reported.
+
     Returns
     -------
     DataFrame
@@ -85,7 +92,17 @@ def coarsen(tidy: pd.DataFrame, k: int = K) -> tuple[pd.DataFrame, list[str]]:
 
 def privacy_notes(tidy: pd.DataFrame, coarsen_cells: bool, k: int = K
                   ) -> tuple[pd.DataFrame, list[str]]:
-    """Warn about small combinations and, when asked, coarsen them (what the CLI calls)."""
+    """Warn about small combinations and, when asked, coarsen them (what the CLI calls).
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (one row per participant, the contract's columns).
+    coarsen_cells : bool
+        Coarsen the small combinations instead of only warning.
+    k : int
+        The smallest count that is not reported.
+    """
     small = small_cells(tidy, k)
     if small.empty:
         return tidy, []

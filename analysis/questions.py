@@ -161,7 +161,13 @@ def taught_by_arm(tidy: pd.DataFrame, draws: int = 1000, seed: int = 1) -> pd.Da
 
 
 def taught_plot(table: pd.DataFrame) -> plt.Figure:
-    """Shares of each ``taught_tbm`` answer with Wilson intervals, one panel per programme."""
+    """Shares of each ``taught_tbm`` answer with Wilson intervals, one panel per programme.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`taught_table`'s output (the ``site = all`` rows are drawn).
+    """
     t = table[table["site"] == "all"]
     progs = [p for p in ("all", *PROGRAMMES) if p in set(t.programme)]
     fig, axes = plt.subplots(1, max(1, len(progs)), figsize=(2.4 * max(1, len(progs)), 2.8),

@@ -450,26 +450,68 @@ def section_footer(ctx: dict) -> str:
 
 # issue 11, items 4-9: the sections of the new modules, each beside the one it belongs to.
 def section_bounds(ctx: dict) -> str:
+    """Issue 11: Lee bounds beside the flow's attrition test.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
     return B.bounds_section(ctx["t"]["bounds"], _table, ctx["plan"])
 
 
 def section_sessions(ctx: dict) -> str:
+    """Issue 11: session fixed effects and the across-sessions F test.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
     return S.sessions_section(ctx["t"]["effects"], ctx["t"]["heterogeneity"], _table)
 
 
 def section_balance_ri(ctx: dict) -> str:
+    """Issue 11: the randomisation omnibus balance test.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
     return BR.balance_section(ctx["t"]["balance"], _table)
 
 
 def section_languages(ctx: dict) -> str:
+    """Issue 11: reliability and item means by language.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
     return L.languages_section(ctx["t"]["reliability_by_language"], ctx["t"]["items_by_language"], _table)
 
 
 def section_questions(ctx: dict) -> str:
+    """Issue 11: the seed's questions: taught_tbm, future managers, realism.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
     return Q.questions_section(ctx["t"], _table, _png)
 
 
 def section_lin(ctx: dict) -> str:
+    """Issue 11: the covariates that entered Lin's estimator.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
     return LR.lin_section(ctx["t"]["lin_covariates"], _table)
 
 

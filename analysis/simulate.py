@@ -56,6 +56,18 @@ def simulate_study(n: int, seed: int = 1, truth: Truth | None = None,
         Seed for NumPy's generator; the same seed gives the same data.
     truth : Truth, optional
         Effects to inject; :class:`Truth` defaults when omitted.
+    class_size : int
+        Students per session (sessions are classes).
+    block_size : int
+        Assignment block size (4 or 8).
+    p_consent : float
+        Probability that a student consents.
+    p_complete : float
+        Probability that an assigned student completes.
+    n_demo : int
+        Rows added as a demo session (``is_demo``; the analysis drops them).
+    programme_p : tuple of float
+        Probabilities of the programmes, in contract order.
 
     Returns
     -------

@@ -14,12 +14,12 @@ from otree.api import BaseConstants, BaseGroup, BasePlayer, BaseSubsession, mode
 
 import settings
 from analysis import contract
-from . import assignment, class_results_view, dashboard, instructor, privacy, security, texts, tidy, withdrawal
+from . import assignment, class_results_view, dashboard, instructor, otree_glue, texts, tidy, withdrawal
 from .survey_page import SurveyPage, language_of, read_var, stamp_once
 
-instructor.register_routes()  # the projector view and live counts (admin login applies)
-privacy.install()  # no client IP addresses in the server's access log
-security.install()  # participant codes from a cryptographic source
+# The one call into oTree's internals: checks oTree's version; admin views, the "full" and
+# error pages, cryptographic codes, locked exports, no client addresses in the log.
+otree_glue.install()
 
 doc = __doc__
 
@@ -411,9 +411,9 @@ def custom_export(players):
                 code=participant.code,
                 consented=read_var(participant, "consented"),
                 language=read_var(participant, "language"),
-                last_page=participant._current_page_name,
+                last_page=otree_glue.current_page_name(participant),
                 timed_out_pages=read_var(participant, "timed_out_pages"),
-                is_bot=participant._is_bot,
+                is_bot=otree_glue.is_bot(participant),
                 consent_version=read_var(participant, "consent_version"),
             ),
             dict(

@@ -1,6 +1,6 @@
 """`/ClassResults/<session code>`: the class's own results on the projector, for the
 signed-in instructor only (an oTree admin view: with OTREE_AUTH_LEVEL=STUDY it asks for
-the admin login like every other admin page; registered in `instructor.register_routes`).
+the admin login like every other admin page; listed in `instructor.ADMIN_VIEWS`).
 
 Thin: two queries (the session's players and participants, as plain rows: nothing is
 loaded as an ORM object, so looking writes nothing back), then `class_results.py`.
@@ -16,12 +16,11 @@ import gzip
 
 from starlette.responses import Response
 
-from otree.models import Participant
-from otree.views.cbv import AdminSessionPage
 
 import settings
 
 from . import texts
+from .otree_glue import AdminSessionPage, participant_row_dicts, row_dicts
 
 
 def session_rows(session) -> tuple[list[dict], dict]:
@@ -33,11 +32,11 @@ def session_rows(session) -> tuple[list[dict], dict]:
     """
     from . import Player  # the app's model; imported late to avoid a cycle
 
-    players = Player.values_dicts(session=session)
+    players = row_dicts(Player, session=session)
     participants = {
         p["id"]: dict(visited=bool(p["visited"]), consented=(p["_vars"] or {}).get("consented"),
                       page=p["_current_page_name"])
-        for p in Participant.values_dicts(session=session)
+        for p in participant_row_dicts(session)
     }
     return players, participants
 

@@ -1,10 +1,9 @@
 """The instructor's screens: a projector view with a QR code, and live counts.
 
-oTree has no public hook for extra admin pages, so `register_routes()` lists this
-module's views among oTree's built-in admin views (`otree.views.admin`) before oTree
-builds its route table. They then get oTree's login rules unchanged: with
+oTree has no public hook for extra admin pages: `ADMIN_VIEWS` declares this module's
+views, and `otree_glue.install()` lists them among oTree's built-in admin views before
+oTree builds its route table. They then get oTree's login rules unchanged: with
 OTREE_AUTH_LEVEL=STUDY they ask for the admin login like every other admin page.
-Pinned to oTree 6.0.15; `tests/test_instructor.py` fails if an upgrade breaks it.
 
 Everything shown is a count from `dashboard.py` (class totals exact, small counts per
 programme or cell masked) or the students' link; no page here shows
@@ -14,25 +13,18 @@ a participant code, a name or an answer.
 from __future__ import annotations
 
 import html
-import logging
 import os
 from urllib.parse import urlsplit, urlunsplit
 
 import segno
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-import otree.errorpage
-import otree.middleware
-import otree.session
-import otree.settings
-import otree.views.admin
-import otree.views.participant
-import otree.views.rest
 import settings as project_settings
 from analysis import contract
-from otree.views.cbv import AdminSessionPage
 
 from . import dashboard, texts
+from .class_results_view import ClassResults
+from .otree_glue import AdminSessionPage, anonymous_code, last_request_timestamp
 from .survey_page import read_var
 
 
@@ -47,7 +39,7 @@ def participant_rows(session) -> list[dict]:
         rows.append(dict(
             joined=bool(participant.visited),
             consented=None if consented is None else bool(consented),  # None: not answered yet
-            last_seen=participant._last_request_timestamp,
+            last_seen=last_request_timestamp(participant),
             finished=bool(player.field_maybe_none("completed")),
             programme=player.field_maybe_none("programme"),
             manager=player.field_maybe_none("manager"),
@@ -101,7 +93,7 @@ def join_url(request, session) -> str:
         # straight past the room's welcome page: one page less on a phone
         url = f"{room.get_room_wide_url(request)}?welcome_page_ok=1"
     else:
-        url = str(request.url_for("SessionWideLink", anonymous_code=session._anonymous_code))
+        url = str(request.url_for("SessionWideLink", anonymous_code=anonymous_code(session)))
     return public_link(url)
 
 
@@ -180,45 +172,8 @@ class ClassCounts(AdminSessionPage):
 
 def full_session_response():
     """Replaces oTree's bare 'Session is full.' with a friendly page in all three languages."""
-    parts = []
-    for language in texts.LANGUAGES:
-        full = texts.load(language)["full"]
-        parts.append(f'<section lang="{language}"><h1>{html.escape(full["title"])}</h1>'
-                     f'<p>{html.escape(full["body"])}</p></section>')
-    page = FULL_HTML.format(sections="\n".join(parts))
     # oTree's bots and clients recognise a full session by its 404 status.
-    return Response(page, status_code=404, media_type="text/html")
-
-
-_registered = False
-
-
-def register_routes() -> None:
-    """List our admin views with oTree's, use the friendly 'full' page, lock exports.
-
-    Must run before `otree.urls` is imported (oTree imports the apps first).
-    """
-    global _registered
-    if _registered:
-        return
-    _registered = True
-    from .class_results_view import ClassResults  # the class's own results, for the projector
-    for view in (Projector, ClassCounts, ClassResults):
-        view.__module__ = otree.views.admin.__name__  # oTree collects views by module
-        setattr(otree.views.admin, view.__name__, view)
-    otree.views.participant.no_participants_left_http_response = full_session_response
-    refuse_demo_in_rooms()
-    # oTree runs data exports outside its request lock but on the same database
-    # connection as page requests, so an export's commit or rollback could land in the
-    # middle of a student's submission. An empty set makes every request, exports
-    # included, take the lock: an export waits a moment, an answer is never lost.
-    otree.middleware.PATHS_WITHOUT_LOCK = set()
-    # Unless a developer asked for debug pages (OTREE_DEBUG=1), a server error shows a
-    # calm page in three languages instead of oTree's admin-facing error page. oTree
-    # builds its 500 page from this template when it starts.
-    if not otree.settings.DEBUG:
-        otree.errorpage.TEMPLATE = ERROR_HTML
-    _log_server_errors()
+    return Response(multilingual_page("full"), status_code=404, media_type="text/html")
 
 
 def room_config_problem(config_name: str, room_name: str | None) -> str | None:
@@ -236,45 +191,9 @@ def room_config_problem(config_name: str, room_name: str | None) -> str | None:
     return None
 
 
-def refuse_demo_in_rooms() -> None:
-    """oTree internal: to be installed by otree_glue.
-
-    oTree attaches a session to its room only after the apps' `creating_session` ran, so
-    no app hook can see the room. This wraps `otree.session.create_session`, which the
-    admin's "create session" page (through `create_session_traceback_wrapper`) and the
-    REST API (`otree.views.rest`, which imported the name) both call, so that
-    `room_config_problem` refuses the session before anything is created: the admin page
-    shows "Failed to create session: <the message>", the REST API answers 400 with it.
-    Pinned to oTree 6.0.15; `tests/test_instructor.py` fails if an upgrade breaks it.
-    """
-    original = otree.session.create_session
-    if getattr(original, "refuses_demo_in_rooms", False):
-        return
-
-    def create_session(session_config_name, *args, room_name=None, **kwargs):
-        problem = room_config_problem(session_config_name, room_name)
-        if problem:
-            raise otree.session.CreateSessionInvalidArgs(problem)
-        return original(session_config_name, *args, room_name=room_name, **kwargs)
-
-    create_session.refuses_demo_in_rooms = True
-    otree.session.create_session = create_session
-    otree.views.rest.create_session = create_session
-
-
-def _log_server_errors() -> None:
-    """Write every request's exception to the server log (oTree's setup drops them)."""
-    middleware = otree.errorpage.OTreeServerErrorMiddleware
-    original = middleware.__call__
-
-    async def call_and_log(self, scope, receive, send):
-        try:
-            await original(self, scope, receive, send)
-        except Exception:
-            logging.getLogger("collab_experiment").exception("server error on %s", scope.get("path"))
-            raise
-
-    middleware.__call__ = call_and_log
+# Registered by `otree_glue.install()` among oTree's admin views (admin login applies):
+# the projector, its live counts, and the class's own results.
+ADMIN_VIEWS = [Projector, ClassCounts, ClassResults]
 
 
 PROJECTOR_HTML = """<!DOCTYPE html>
@@ -334,24 +253,31 @@ button{{font-size:1.4vw;padding:.5em 1em;align-self:flex-start}}
 </body></html>
 """
 
-ERROR_HTML = """<!DOCTYPE html>
+PAGE_HTML = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Please try again · Prøv igjen · Prøv igen</title>
-<link rel="stylesheet" href="/static/survey/survey.css">
-</head><body><main class="page">
-<section lang="nb"><h1>Noe gikk galt</h1><p>Svarene du allerede har sendt, er lagret. Vent litt og last inn siden på nytt.</p></section>
-<section lang="da"><h1>Noget gik galt</h1><p>De svar, du allerede har sendt, er gemt. Vent lidt, og genindlæs siden.</p></section>
-<section lang="en"><h1>Something went wrong</h1><p>The answers you already sent are saved. Wait a moment and reload the page.</p></section>
-</main></body></html>
-"""
-
-FULL_HTML = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Full · Fullt · Fuld</title>
+<title>{title}</title>
 <link rel="stylesheet" href="/static/survey/survey.css">
 </head><body><main class="page">
 {sections}
 </main></body></html>
 """
+
+
+def multilingual_page(section: str) -> str:
+    """A page in every language at once, for moments when the student's language is not
+    known (a full session, a server error): the instrument section's `title` and `body`
+    in each language, each in its own `lang` section.
+
+    Args:
+        section: the instrument files' section holding `title` and `body`.
+    """
+    found = [(language, texts.load(language)[section]) for language in texts.LANGUAGES]
+    titles = dict.fromkeys(t["title"] for _, t in found)  # unique, in order
+    sections = "\n".join(f'<section lang="{language}"><h1>{html.escape(t["title"])}</h1>'
+                         f'<p>{html.escape(t["body"])}</p></section>' for language, t in found)
+    return PAGE_HTML.format(title=html.escape(" · ".join(titles)), sections=sections)
+
+
+# oTree's error middleware fills its template with str.format, so braces are doubled.
+ERROR_HTML = multilingual_page("server_error").replace("{", "{{").replace("}", "}}")

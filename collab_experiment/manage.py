@@ -36,9 +36,9 @@ def expected_schema() -> dict[str, set[str]]:
     """Tables and columns that this code's models (oTree's and ours) need."""
     import collab_experiment  # noqa: F401  (defines the app's tables)
     import consent  # noqa: F401
-    from otree.database import AnyModel
+    from collab_experiment.otree_glue import model_metadata
 
-    return {name: {c.name for c in table.columns} for name, table in AnyModel.metadata.tables.items()}
+    return {name: {c.name for c in table.columns} for name, table in model_metadata().tables.items()}
 
 
 def actual_schema(url: str) -> dict[str, set[str]]:

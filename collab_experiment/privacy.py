@@ -3,8 +3,8 @@
 The server's access log (uvicorn) prints each client's address. Researchers promise
 students that no IP address is collected, so the address is replaced before the line
 is written. uvicorn's own messages (start-up, errors) get a handler too: oTree's
-logging setup leaves that logger without one. Plain Python, no oTree; installed when
-the app is imported.
+logging setup leaves that logger without one. Plain Python, no oTree; installed by
+`otree_glue.install()`.
 """
 
 import logging

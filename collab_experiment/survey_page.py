@@ -16,6 +16,7 @@ from otree.api import Page
 from analysis import contract
 
 from . import texts
+from .otree_glue import ForcedPageHook, form_field_names, page_progress, raw_vars
 
 LIKERT_VALUES = [str(v) for v in contract.LIKERT]
 
@@ -29,7 +30,7 @@ def read_var(participant, key: str, default=None):
     the session on every refresh of a dashboard or an export. Reads go through here;
     writes still go through `participant.vars`, which is what marks them to be saved.
     """
-    return (participant._vars or {}).get(key, default)
+    return raw_vars(participant).get(key, default)
 
 
 def stamp_once(participant, key: str) -> None:
@@ -61,7 +62,7 @@ def question_view(language: str, field: str, value, error: str | None, order=Non
     )
 
 
-class SurveyPage(Page):
+class SurveyPage(ForcedPageHook, Page):
     """A form page drawn from the instrument texts in the participant's language.
 
     Subclasses set `title_key` (a key of `pages` in the texts) and may set
@@ -100,7 +101,7 @@ class SurveyPage(Page):
         own_labels = type(self).option_labels(self.player, language) or {}
         title_key = type(self).title_key_for(self.player)
         questions = []
-        for field in self._get_form_fields():
+        for field in form_field_names(self):
             if field not in t["questions"]:
                 continue  # drawn by the page's own template (e.g. consent buttons)
             field_errors = errors.get(field) or []
@@ -120,14 +121,14 @@ class SurveyPage(Page):
             page_intro=t["pages"].get(self.intro_key, "") if self.intro_key else "",
             stepper=self.stepper and len(questions) > 1,
             step_text=t["ui"]["step"].format(
-                step=self._index_in_pages, total=self.participant._max_page_index
+                step=page_progress(self.participant)[0], total=page_progress(self.participant)[1]
             ) if self.show_progress else "",
             item_of=t["ui"]["item_of"],
             socket_url=self.socket_url(),
         )
         return context
 
-    def _process_auto_submitted_form(self, form, obj):
+    def on_forced_submit(self):
         # oTree would store the empty form's defaults as answers; store nothing and
         # record the page as forced instead.
         record_forced_page(self.player, type(self).__name__)

@@ -10,13 +10,12 @@ every programme × cell × language occurs once a programme has three full block
 import random
 
 from otree.api import Bot, Submission, SubmissionMustFail, expect
-from otree.database import db
 
 from analysis import contract
 
 from . import (
     SCALE_PAGES, AboutYou, Checks, Debrief, LastQuestions, Motivation, Programme, Vignette,
-    assignment, scale_at, texts,
+    assignment, otree_glue, scale_at, texts,
 )
 
 LANGUAGE_CYCLE = ("en", "nb", "da")
@@ -47,7 +46,7 @@ def case_for(id_in_session: int) -> dict:
 
 def fresh(bot):
     """The bot's player as stored now: the bot thread's ORM session caches old values."""
-    db.expire_all()
+    otree_glue.expire_cached_rows()
     return bot.player
 
 

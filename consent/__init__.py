@@ -9,6 +9,7 @@ from otree.api import BaseConstants, BaseGroup, BasePlayer, BaseSubsession, mode
 
 import settings
 from collab_experiment import texts
+from collab_experiment.otree_glue import redirect_to_current_page, submitted_form_data
 from collab_experiment.survey_page import SurveyPage, language_of, stamp_once
 
 doc = __doc__
@@ -89,12 +90,13 @@ class Consent(SurveyPage):
     def post(self):
         # The language buttons submit the form with `switch_language` and nothing else:
         # change the language and show the same page again, storing no answer.
-        switch = self._form_data.get("switch_language") if self._form_data else None
+        data = submitted_form_data(self)
+        switch = data.get("switch_language") if data else None
         if switch:
             self.participant.vars["language"] = texts.normalise_language(
                 switch, language_of(self.participant)
             )
-            return self._redirect_to_page_the_user_should_be_on()
+            return redirect_to_current_page(self)
         return super().post()
 
 

@@ -44,6 +44,8 @@ SECTIONS = [
     ("ui", "Buttons, progress and messages", ""),
     ("debrief", "Debrief", ""),
     ("finished", "Finish page (everyone, whether they took part or not)", ""),
+    ("welcome", "Room welcome page (before a language is chosen: all three languages on one page)", ""),
+    ("server_error", "Server error page (all three languages on one page)", ""),
     ("full", "Session full page", ""),
     ("projector", "Projector view (shown to the class)",
      "`joined` = `not_started` + `in_progress` + `left` + `finished` + `declined`, shown exactly."),

@@ -1,7 +1,9 @@
 """Shared fixtures: a real `otree prodserver` on 127.0.0.1 in a throw-away copy of the project.
 
-Components a developer may lack (PostgreSQL, Chromium) skip with a reason locally;
-under CI=true they must be there, so a missing one fails instead of skipping.
+Components a developer may lack (PostgreSQL's binaries, Chromium) skip with a reason
+locally; under CI=true they must be there, so a missing one fails instead of skipping.
+PostgreSQL is the tests' own throw-away server (`throwaway_postgres.py`), never the
+machine's; TEST_POSTGRES_URL points the tests at another server instead.
 """
 
 from __future__ import annotations
@@ -37,6 +39,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_until(condition, timeout: float = 30, what: str = "the condition", interval: float = 0.1):
+    """Poll `condition()` until it returns something true (returned) or `timeout` s pass (fail).
+
+    condition: a function of no arguments.
+    timeout: seconds before failing.
+    what: the awaited event, named in the failure message.
+    interval: seconds between polls.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        time.sleep(interval)
 
 
 def copy_project(dest: pathlib.Path, with_bots: bool = False) -> pathlib.Path:
@@ -125,21 +145,38 @@ def server(project):
     srv.stop()
 
 
-DEFAULT_POSTGRES_URL = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The tests' own throw-away PostgreSQL (`throwaway_postgres.py`), started on first use
+    and stopped, its data deleted, when the test session ends. None when TEST_POSTGRES_URL
+    names another server to use instead."""
+    if os.environ.get("TEST_POSTGRES_URL"):
+        yield None
+        return
+    import throwaway_postgres
+
+    why = throwaway_postgres.unavailable_reason()
+    require(why is None, f"no throw-away PostgreSQL: {why}")
+    server = throwaway_postgres.ThrowawayPostgres().start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url() -> str:
-    """A PostgreSQL server the tests may create databases on (TEST_POSTGRES_URL)."""
+def postgres_admin_url(postgres_server) -> str:
+    """A PostgreSQL server the tests may create databases on: the throw-away one, or
+    TEST_POSTGRES_URL if set."""
     import psycopg2
 
-    url = os.environ.get("TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+    url = postgres_server.url if postgres_server else os.environ["TEST_POSTGRES_URL"]
     try:
         psycopg2.connect(url, connect_timeout=3).close()
         reachable, why = True, ""
     except psycopg2.OperationalError as exc:
         reachable, why = False, str(exc).strip().splitlines()[0]
-    require(reachable, f"no PostgreSQL at TEST_POSTGRES_URL ({why}); run `bash .ci/postgres` and export its URL")
+    require(reachable, f"no PostgreSQL at {'the throw-away server' if postgres_server else 'TEST_POSTGRES_URL'} ({why})")
     return url
 
 

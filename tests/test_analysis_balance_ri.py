@@ -5,10 +5,7 @@ within Monte Carlo error."""
 from __future__ import annotations
 
 import itertools
-import pathlib
-import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
 
 import numpy as np
 import pandas as pd

@@ -3,11 +3,6 @@ from the paper's formulas, brute-force trimming of ties, and the trivial case of
 differential attrition (bounds = the block-weighted estimate)."""
 from __future__ import annotations
 
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
-
 import numpy as np
 import pandas as pd
 import pytest

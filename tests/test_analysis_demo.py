@@ -9,8 +9,6 @@ import runpy
 import subprocess
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
-
 import pandas as pd
 import pytest
 

@@ -2,11 +2,6 @@
 formulas by hand, statsmodels (HC2 with use_t=True) and pingouin (unrounded)."""
 from __future__ import annotations
 
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
-
 import numpy as np
 import pandas as pd
 import pingouin as pg

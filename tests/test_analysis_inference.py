@@ -2,10 +2,6 @@
 from __future__ import annotations
 
 import itertools
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
 
 import numpy as np
 import pytest

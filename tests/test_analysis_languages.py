@@ -1,11 +1,6 @@
 """By-language reliability and item means against pingouin and scipy."""
 from __future__ import annotations
 
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
-
 import numpy as np
 import pingouin as pg
 import pytest

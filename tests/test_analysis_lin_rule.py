@@ -3,11 +3,6 @@ HC2 on the treatment, the centred chosen covariates and their interactions; spar
 are merged as the rule says; the cap holds; at the dry run's size it is estimable."""
 from __future__ import annotations
 
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
-
 import numpy as np
 import pandas as pd
 import pytest

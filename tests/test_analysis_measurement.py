@@ -1,11 +1,6 @@
 """Reliability, balance and flow against hand formulas, pingouin and statsmodels."""
 from __future__ import annotations
 
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
-
 import numpy as np
 import pandas as pd
 import pingouin as pg

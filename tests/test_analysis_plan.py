@@ -3,11 +3,6 @@
 hypothesis once, and a broken plan is a one-line error."""
 from __future__ import annotations
 
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
-
 import pytest
 
 from analysis.contract import CHECK_SCALES, OUTCOME_SCALES

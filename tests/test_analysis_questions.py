@@ -3,11 +3,6 @@ chi-square tests against scipy, the future-managers contrast against statsmodels
 HC2, BH against statsmodels' multipletests, realism means against a t interval by hand."""
 from __future__ import annotations
 
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
-
 import numpy as np
 import pandas as pd
 import pytest

@@ -2,11 +2,6 @@
 statsmodels OLS with HC2 (use_t) and its Wald test."""
 from __future__ import annotations
 
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the analysis package
-
 import numpy as np
 import pandas as pd
 import pytest

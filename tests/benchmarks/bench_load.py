@@ -39,7 +39,8 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 import aiohttp  # noqa: E402
 
-from conftest import DEFAULT_POSTGRES_URL, Server, copy_project  # noqa: E402
+from conftest import Server, copy_project  # noqa: E402
+from throwaway_postgres import ThrowawayPostgres  # noqa: E402
 from student import choose_answers, url_part  # noqa: E402
 
 import stock  # noqa: E402
@@ -270,9 +271,21 @@ def main(argv=None) -> int:
     parser.add_argument("--scenarios", default="burst,class")
     parser.add_argument("--arrival", type=float, default=60.0, help="class scenario: arrivals spread over seconds")
     parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL)
+    parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL"),
+                        help="a PostgreSQL admin URL; default: a throw-away server of the benchmark's own")
     args = parser.parse_args(argv)
+    if args.postgres or "postgresql" not in args.databases.split(","):
+        return run(args)
+    with ThrowawayPostgres(durable=True) as pg:  # fsync on, as a real server
+        args.postgres = pg.url
+        return run(args)
 
+
+def run(args) -> int:
+    """Every scenario and database of `args` (see `main`); prints the table, returns the exit code.
+
+    args: the parsed command line.
+    """
     rows = []
     for scenario in args.scenarios.split(","):
         for database in args.databases.split(","):
