@@ -133,9 +133,10 @@ def d2_test(X: np.ndarray, t: np.ndarray, blocks: np.ndarray, draws: int = DEFAU
     T = float(d @ Sinv @ d)
     # Blocks where the labels can move, grouped by (size, treated): their pattern tables.
     var = (f > 0)
-    groups: dict[tuple[int, int], list[int]] = {}
-    for b in np.flatnonzero(var):
-        groups.setdefault((int(sizes[b]), int(m[b])), []).append(int(b))
+    movable = np.flatnonzero(var)
+    key = sizes[movable].astype(np.int64) * 100_000 + m[movable].astype(np.int64)
+    groups: dict[tuple[int, int], np.ndarray] = {
+        (int(k // 100_000), int(k % 100_000)): movable[key == k] for k in np.unique(key)}
     log_assign = sum(len(bs) * np.log(len(_patterns(B, mb))) for (B, mb), bs in groups.items())
     contrib = []  # per group: (n_blocks, n_patterns, k) block sums of Xc over each pattern
     for (B, mb), bs in groups.items():

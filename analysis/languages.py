@@ -42,10 +42,12 @@ def reliability_by_language(tidy: pd.DataFrame, confidence: float = 0.95) -> pd.
         Coverage of alpha's interval.
     """
     base = _base(tidy)
+    lang_of = base["language"].astype(object).to_numpy()
+    masks = {lang: lang_of == lang for lang in LANGUAGES}  # once: string comparisons are slow
     rows = []
     for scale, items in SCALES.items():
         for lang in LANGUAGES:
-            X = base.loc[base["language"] == lang, list(items)].to_numpy(dtype=float)
+            X = base[list(items)].to_numpy(dtype=float)[masks[lang]]
             X = X[np.isfinite(X).all(axis=1)]
             if len(X) == 0:
                 continue
@@ -71,14 +73,18 @@ def item_means_by_language(tidy: pd.DataFrame) -> pd.DataFrame:
         scale, item, then n_/mean_/sd_ per language present, anova_F, anova_p.
     """
     base = _base(tidy)
-    present = [lang for lang in LANGUAGES if (base["language"] == lang).any()]
+    lang_of = base["language"].astype(object).to_numpy()
+    masks = {lang: lang_of == lang for lang in LANGUAGES}
+    present = [lang for lang in LANGUAGES if masks[lang].any()]
     rows = []
     for scale, items in SCALES.items():
         for item in items:
             row = dict(scale=scale, item=item)
             groups = []
+            col = base[item].to_numpy(dtype=float)
             for lang in present:
-                y = base.loc[base["language"] == lang, item].dropna().to_numpy(dtype=float)
+                y = col[masks[lang]]
+                y = y[np.isfinite(y)]
                 row[f"n_{lang}"] = len(y)
                 row[f"mean_{lang}"] = y.mean() if len(y) else np.nan
                 row[f"sd_{lang}"] = y.std(ddof=1) if len(y) > 1 else np.nan

@@ -127,21 +127,25 @@ def taught_by_arm(tidy: pd.DataFrame, draws: int = 1000, seed: int = 1) -> pd.Da
     from .balance_ri import WORK_LIMIT, d2_test
     from .effects import block_ids
 
-    def ri(dd, factor, k):
-        X = np.column_stack([(dd["taught_tbm"] == lev).to_numpy(dtype=float) for lev in TAUGHT_LEVELS])
-        return d2_test(X, est.treatment(dd, factor), block_ids(dd), draws=draws, seed=seed + k,
-                       work_limit=WORK_LIMIT)["p_value"]
-
     d = _base(tidy)
     d = d[d["taught_tbm"].notna() & d["programme"].isin(EFFECT_PROGRAMMES)]
+    answers = d["taught_tbm"].astype(object).to_numpy()
+    X_all = np.column_stack([(answers == lev).astype(float) for lev in TAUGHT_LEVELS])
+    blocks_all = block_ids(d)  # blocks are within session x stratum: subsets keep their ids
+    prog_of = d["programme"].astype(object).to_numpy()
     rows = []
     for factor in FACTORS:
+        t_all = est.treatment(d, factor)
+        arm = d[factor].astype(object).to_numpy()
         tot_chi, tot_df, small = 0.0, 0, False
         for prog in EFFECT_PROGRAMMES:
-            dp = d[d["programme"] == prog]
-            tab = pd.crosstab(dp["taught_tbm"], dp[factor])
+            sel = prog_of == prog
             row = dict(programme=prog, factor=factor, chi2=np.nan, df=np.nan, p_value=np.nan,
-                       p_value_ri=ri(dp, factor, len(rows)) if len(dp) else np.nan, n=len(dp), note="")
+                       p_value_ri=np.nan, n=int(sel.sum()), note="")
+            if sel.any():
+                row["p_value_ri"] = d2_test(X_all[sel], t_all[sel], blocks_all[sel], draws=draws,
+                                            seed=seed + len(rows), work_limit=WORK_LIMIT)["p_value"]
+            tab = pd.crosstab(answers[sel], arm[sel]) if sel.any() else pd.DataFrame()
             if tab.shape[0] < 2 or tab.shape[1] < 2:
                 row["note"] = "not testable: one answer or one arm only"
             else:
@@ -156,7 +160,9 @@ def taught_by_arm(tidy: pd.DataFrame, draws: int = 1000, seed: int = 1) -> pd.Da
         rows.append(dict(programme="pooled", factor=factor, chi2=tot_chi if tot_df else np.nan,
                          df=tot_df if tot_df else np.nan,
                          p_value=float(stats.chi2.sf(tot_chi, tot_df)) if tot_df else np.nan,
-                         p_value_ri=ri(d, factor, len(rows)) if len(d) else np.nan, n=len(d), note="sum over programmes" + ("; some expected counts < 5" if small else "")))
+                         p_value_ri=d2_test(X_all, t_all, blocks_all, draws=draws, seed=seed + len(rows),
+                                            work_limit=WORK_LIMIT)["p_value"] if len(d) else np.nan,
+                         n=len(d), note="sum over programmes" + ("; some expected counts < 5" if small else "")))
     return pd.DataFrame(rows)
 
 
