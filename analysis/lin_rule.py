@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from . import estimators as est
-from .contract import ANSWER_CODES, EFFECT_OUTCOMES, EFFECT_PROGRAMMES, FACTORS
+from .contract import ANSWER_CODES, EFFECT_PROGRAMMES, FACTORS
 
 if TYPE_CHECKING:  # pragma: no cover  (plan imports the registry, which imports this module)
     from .plan import Plan
@@ -175,7 +175,8 @@ def lin(df: pd.DataFrame, outcome: str, factor: str, numeric: Sequence[str],
 
 
 def lin_covariates(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """Which covariates entered Lin's estimator, per outcome, factor and programme.
+    """Which covariates entered Lin's estimator, per programme, for each of the plan's
+    confirmatory main effects (the other outcomes follow the same rule on their own samples).
 
     Parameters
     ----------
@@ -187,18 +188,18 @@ def lin_covariates(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     s = est.analysis_sample(tidy)
     rule = rule_of(plan)
     rows = []
-    for outcome in EFFECT_OUTCOMES:
-        for factor in FACTORS:
-            for prog in EFFECT_PROGRAMMES:
-                d = s[(s["programme"] == prog) & s[outcome].notna() & s[factor].notna()]
-                t = est.treatment(d, factor)
-                n1, n0 = int(t.sum()), int(len(t) - t.sum())
-                cap = int(np.floor(rule["max_terms_share"] * min(n1, n0)))
-                C, entered, left = rule_columns(d, t, plan.numeric_covariates,
-                                                plan.categorical_covariates, cap, rule["min_level"])
-                rows.append(dict(outcome=outcome, factor=factor, programme=prog, n_treated=n1,
-                                 n_control=n0, cap=cap, columns=C.shape[1],
-                                 entered=", ".join(entered), left_out=", ".join(left)))
+    pairs = list(dict.fromkeys((o, f) for _, o, f in plan.confirmatory if f in FACTORS))
+    for outcome, factor in pairs:
+        for prog in EFFECT_PROGRAMMES:
+            d = s[(s["programme"] == prog) & s[outcome].notna() & s[factor].notna()]
+            t = est.treatment(d, factor)
+            n1, n0 = int(t.sum()), int(len(t) - t.sum())
+            cap = int(np.floor(rule["max_terms_share"] * min(n1, n0)))
+            C, entered, left = rule_columns(d, t, plan.numeric_covariates,
+                                            plan.categorical_covariates, cap, rule["min_level"])
+            rows.append(dict(outcome=outcome, factor=factor, programme=prog, n_treated=n1,
+                             n_control=n0, cap=cap, columns=C.shape[1],
+                             entered=", ".join(entered), left_out=", ".join(left)))
     return pd.DataFrame(rows, columns=["outcome", "factor", "programme", "n_treated", "n_control",
                                        "cap", "columns", "entered", "left_out"])
 
@@ -273,6 +274,6 @@ def lin_section(cov: pd.DataFrame, table) -> str:
         "<h2>Lin's estimator: covariates that entered</h2>",
         "<p>The plan's rule, per programme: sparse categorical levels merged, at most "
         "floor(share × smaller arm) covariate columns, covariates entering whole in the plan's "
-        "order. One row per distinct choice (all rows: <code>lin_covariates.csv</code>).</p>",
+        "order, for each confirmatory main effect (all rows: <code>lin_covariates.csv</code>).</p>",
         table(first),
     ])
