@@ -112,7 +112,7 @@ def rule_columns(d: pd.DataFrame, t: np.ndarray, numeric: Sequence[str],
             X += cols
             entered.append(f"{name} ({len(cols)})" if len(cols) > 1 else name)
         else:
-            left.append(f"{name} ({len(cols)} columns; cap {cap})")
+            left.append(f"{name} ({len(cols)} column{'s' if len(cols) != 1 else ''}; cap {cap})")
     M = np.column_stack(X) if X else np.empty((len(d), 0))
     return M, entered, left
 
