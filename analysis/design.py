@@ -501,6 +501,19 @@ def design_summary_text(design: Design) -> list[str]:
     ]
 
 
+def _lin_terms_html(plan, design, out, paths, table) -> str:
+    """Lin's covariate rule at the design's sizes (``lin_terms.csv``; issue 11, item 8)."""
+    if plan is None:
+        return ""
+    from .lin_rule import planned_terms
+    pt = planned_terms(plan, design.n, design.attrition)
+    paths["lin_terms"] = out / "lin_terms.csv"
+    pt.to_csv(paths["lin_terms"], index=False)
+    return ("<h2>Lin's estimator at these sizes</h2><p>The plan's covariate rule: at most "
+            "floor(share × smaller arm) covariate columns, covariates entering whole in the plan's "
+            "order (the report applies the same rule to the data).</p>" + table(pt))
+
+
 def write_diagnosis(diag: pd.DataFrame, raw: dict, design: Design, out_dir: str | Path,
                     plan: Plan | None = None) -> dict[str, Path]:
     """``diagnosis.csv`` and a short self-contained ``diagnosis.html`` with the power curves.
@@ -544,6 +557,7 @@ def write_diagnosis(diag: pd.DataFrame, raw: dict, design: Design, out_dir: str 
         "<h2>Power curves</h2>", png(power_curve_plot(diag, raw, design)),
         "<h2>Every row</h2>", table(diag[main]),
         "<h3>Every row: further diagnosands</h3>", table(diag[extra]),
+        _lin_terms_html(plan, design, out, paths, table),  # issue 11, item 8: Lin's rule at these sizes
         f"<footer><p>{design.sims} simulations in {t['total_s']:.1f} s (assignment "
         f"{t['assignment_s']:.1f} s, estimation {t['estimation_s']:.1f} s). "
         + (f"Plan {_html.escape(plan.name)}, SHA-256 {plan.sha256}. " if plan else "")

@@ -23,6 +23,7 @@ from .contract import (CHECK_SCALE_FACTORS, EFFECT_OUTCOMES, FACTORS, INTERACTIO
 from .nested import flatten
 from .errors import AnalysisInputError
 from .plan import Plan
+from . import bounds, lin_rule, sessions  # issue 11, items 4, 5, 8
 
 PLAN_MARK = "registered-plan"
 _FACTOR_WORDS = {"manager": "manager (trust − control)", "partner": "partner (other − same)",
@@ -107,6 +108,7 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
               f"{', '.join(plan.categorical_covariates)} (categorical); missing covariates mean-filled "
               "with an indicator. Manipulation checks are also analysed as outcomes (share choosing "
               "the treated arm's option).", ""]
+    lines[-1:-1] = lin_rule.prereg_lines(plan)  # issue 11, item 8
     per = ", then ".join(f"`{x}`" for x in plan.primary[registry.PER_PROGRAMME])
     lines += ["## 5. Inference, families and corrections", "",
               f"- Level α = {plan.alpha:g}, two-sided; 95% t intervals.",
@@ -130,6 +132,7 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
               f"- Equivalence (TOST) against ±{plan.sesoi_sd:g} outcome SDs (section 6) for every "
               "outcome row.",
               "- Heterogeneity across programmes: HC2 Wald test (Cochran's Q).", ""]
+    lines[-1:-1] = sessions.prereg_lines()  # issue 11, item 5
     lines += ["## 6. Smallest effect size of interest", "",
               f"{plan.sesoi_sd:g} outcome SDs, in both directions: the equivalence bounds, the band in "
               "the report's coefficient plot and the reference of the sample-size justification. The "
@@ -153,6 +156,7 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
               "reported as not estimable; the pooled estimate leaves such programmes out and names them.",
               "- Privacy: combinations of programme × site × age band × gender with fewer than 5 people "
               "are reported; published tidy data may coarsen age band and gender in such cells.", ""]
+    lines[-1:-1] = bounds.prereg_lines(plan)  # issue 11, item 4
     lines += ["## 8. Sample size justification", ""]
     if diagnosis is None:
         lines += ["No design diagnosis was attached.", ""]

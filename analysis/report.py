@@ -23,6 +23,7 @@ from .measurement import balance, flow, reliability
 from .plan import Plan
 from .prereg import deviations_table
 from .privacy import privacy_notes
+from . import balance_ri as BR, bounds as B, languages as L, lin_rule as LR, questions as Q, sessions as S  # noqa: E501  (issue 11)
 
 
 def sha256_file(path: str | Path) -> str:
@@ -252,15 +253,20 @@ def estimate_tables(tidy: pd.DataFrame, plan: Plan, say: Callable[[str], None] =
     het = E.heterogeneity_table(tidy)
     ses = E.sesoi_table(tidy, plan)
     eq = E.equivalence_table(eff, plan, ses)
+    eff, het = S.add_session_rows(eff, tidy, plan), S.add_session_heterogeneity(het, tidy, plan)  # issue 11, item 5
     say("[4/8] randomisation inference")
     ri = E.ri_table(tidy, eff, plan, progress=lambda m: say(f"      {m}"))
     say("[5/8] flow, balance, reliability, checks")
     return dict(effects=eff, heterogeneity=het, sesoi=ses, equivalence=eq,
                 randomisation_inference=ri, flow=flow(tidy),
-                balance=balance(tidy, plan.numeric_covariates, plan.categorical_covariates),
+                balance=BR.add_randomisation_omnibus(  # issue 11, item 7
+                    balance(tidy, plan.numeric_covariates, plan.categorical_covariates), tidy, plan),
                 reliability=reliability(tidy, 1 - plan.alpha),
                 sensitivity=E.sensitivity_table(tidy, plan), cell_means=E.cell_means(tidy, plan.alpha),
-                checks=E.checks_table(tidy, eff, plan), by_version=E.by_version_table(tidy, plan))
+                checks=E.checks_table(tidy, eff, plan), by_version=E.by_version_table(tidy, plan),
+                bounds=B.bounds_table(tidy, plan), **Q.questions_tables(tidy, plan),  # issue 11, items 4-9
+                reliability_by_language=L.reliability_by_language(tidy, 1 - plan.alpha),
+                items_by_language=L.item_means_by_language(tidy), lin_covariates=LR.lin_covariates(tidy, plan))
 
 
 def make_figures(tables: dict[str, pd.DataFrame], plan: Plan) -> dict[str, str]:
@@ -529,7 +535,7 @@ def section_balance(ctx: dict) -> str:
         "<h2>Balance of pre-treatment covariates</h2>",
         "<p>Omnibus tests (HC2 Wald F of assignment on covariates); full table in "
         "<code>balance.csv</code>.</p>",
-        _table(bal_omni[["programme", "factor", "statistic", "df1", "df2", "p_value", "note"]]),
+        _table(bal_omni[["programme", "factor", "level", "statistic", "df1", "df2", "p_value", "note"]]),
         "<p>The largest absolute standardised difference per programme and factor, and the "
         "covariate (and level) it belongs to:</p>",
         _table(worst[["programme", "factor", "covariate", "level", "mean_treated", "mean_control",
@@ -581,11 +587,79 @@ def section_footer(ctx: dict) -> str:
             "<code>python -m analysis report</code>.</p></footer>")
 
 
+# issue 11, items 4-9: the sections of the new modules, each beside the one it belongs to.
+def section_bounds(ctx: dict) -> str:
+    """Issue 11: Lee bounds beside the flow's attrition test.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
+    return B.bounds_section(ctx["t"]["bounds"], _table, ctx["plan"])
+
+
+def section_sessions(ctx: dict) -> str:
+    """Issue 11: session fixed effects and the across-sessions F test.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
+    return S.sessions_section(ctx["t"]["effects"], ctx["t"]["heterogeneity"], _table)
+
+
+def section_balance_ri(ctx: dict) -> str:
+    """Issue 11: the randomisation omnibus balance test.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
+    return BR.balance_section(ctx["t"]["balance"], _table)
+
+
+def section_languages(ctx: dict) -> str:
+    """Issue 11: reliability and item means by language.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
+    return L.languages_section(ctx["t"]["reliability_by_language"], ctx["t"]["items_by_language"], _table)
+
+
+def section_questions(ctx: dict) -> str:
+    """Issue 11: the seed's questions: taught_tbm, future managers, realism.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
+    return Q.questions_section(ctx["t"], _table, _png)
+
+
+def section_lin(ctx: dict) -> str:
+    """Issue 11: the covariates that entered Lin's estimator.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
+    return LR.lin_section(ctx["t"]["lin_covariates"], _table)
+
+
 #: The report's sections, top to bottom: it opens with the confirmatory results.
 SECTIONS: list[Callable[[dict], str]] = [
     section_title, section_confirmatory, section_deviations, section_notes, section_versions,
-    section_flow, section_by_programme, section_interaction, section_heterogeneity,
-    section_checks, section_sensitivity, section_balance, section_reliability,
+    section_flow, section_bounds, section_by_programme, section_interaction, section_heterogeneity,
+    section_sessions, section_checks, section_sensitivity, section_balance, section_balance_ri,
+    section_reliability, section_languages, section_questions, section_lin,
     section_all_effects, section_footer,
 ]
 

@@ -80,6 +80,28 @@ def test_dry_run_report_shows_the_injected_effects_inside_the_intervals(demo):
     assert "inside the 95% interval" in log and "OUTSIDE" not in log
 
 
+def test_dry_run_report_has_the_sections_of_issue_11(demo):
+    out, _ = demo
+    tidy = pd.read_csv(out / "tidy.csv")
+    assigned = tidy[tidy.assigned == 1]
+    assert assigned.realism.notna().any() and assigned.taught_tbm.notna().any()  # the bots answer them
+    for name in ("bounds.csv", "taught_tbm.csv", "taught_tbm_by_arm.csv", "future_managers.csv",
+                 "effects_by_taught_tbm.csv", "realism.csv", "reliability_by_language.csv",
+                 "items_by_language.csv", "lin_covariates.csv"):
+        assert (out / name).stat().st_size > 0, name
+    from analysis.plan import load_plan
+    pairs = {(o, f) for _, o, f in load_plan().confirmatory if f != "manager:partner"}
+    eff = pd.read_csv(out / "effects.csv")
+    assert (eff.estimator == "session_fixed_effects").sum() == len(pairs)
+    het = pd.read_csv(out / "heterogeneity.csv")
+    assert (het.across == "sessions").sum() == len(pairs)
+    html = (out / "report.html").read_text()
+    for title in ("Attrition bounds", "Sessions (classes)", "Teaching on trust-based management",
+                  "future managers", "Realism of the vignette", "Across languages",
+                  "randomisation omnibus", "covariates that entered"):
+        assert title in html, title
+
+
 def test_the_dry_run_config_carries_the_data_generating_process(tmp_path, monkeypatch):
     monkeypatch.setenv("OTREE_DRYRUN", "1")  # as the demo's oTree process has it
     project = prepare_project(tmp_path / "p", dict(dgp_effect_manager=0.7, dgp_seed=5))
