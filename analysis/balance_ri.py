@@ -261,7 +261,7 @@ def balance_section(balance: pd.DataFrame, table) -> str:
         "<p>Hansen &amp; Bowers' d²: the within-block covariate differences between arms, "
         "standardised by their exact covariance under re-randomisation, and its p-value from "
         "re-randomising each factor's labels within the real blocks (the assignment's own "
-        "scheme). Unlike the HC2 Wald F above, its level does not depend on large-sample "
+        "scheme). Unlike the HC2 Wald F below, its level does not depend on large-sample "
         "approximations that sparse categories break. <code>df1</code> is the rank of the "
         "covariance (the df of the chi-square approximation, not used).</p>",
         table(r[["programme", "factor", "statistic", "df1", "p_value", "n_treated", "n_control",

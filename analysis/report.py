@@ -532,9 +532,11 @@ def section_balance(ctx: dict) -> str:
              .drop_duplicates(["programme", "factor"])
              .sort_values(["programme", "factor"], kind="stable"))
     return "".join([
-        "<h2>Balance of pre-treatment covariates</h2>",
-        "<p>Omnibus tests (HC2 Wald F of assignment on covariates); full table in "
-        "<code>balance.csv</code>.</p>",
+        "<h2>Balance of pre-treatment covariates: the large-sample check</h2>",
+        "<p>Omnibus HC2 Wald F of assignment on the covariates, for comparison with other "
+        "studies. With sparse categories (a few students in a level) it rejects far more "
+        "often than its nominal level even when the randomisation worked; the randomisation "
+        "test above is the one to read. Full table in <code>balance.csv</code>.</p>",
         _table(bal_omni[["programme", "factor", "level", "statistic", "df1", "df2", "p_value", "note"]]),
         "<p>The largest absolute standardised difference per programme and factor, and the "
         "covariate (and level) it belongs to:</p>",
@@ -658,7 +660,7 @@ def section_lin(ctx: dict) -> str:
 SECTIONS: list[Callable[[dict], str]] = [
     section_title, section_confirmatory, section_deviations, section_notes, section_versions,
     section_flow, section_bounds, section_by_programme, section_interaction, section_heterogeneity,
-    section_sessions, section_checks, section_sensitivity, section_balance, section_balance_ri,
+    section_sessions, section_checks, section_sensitivity, section_balance_ri, section_balance,
     section_reliability, section_languages, section_questions, section_lin,
     section_all_effects, section_footer,
 ]
