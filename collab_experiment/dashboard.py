@@ -61,15 +61,20 @@ def left_after_minutes(env=os.environ) -> int:
 def status(row: dict, now: float, left_after: int) -> str | None:
     """Where one student is: one of `STATUSES`, or None for a link nobody opened.
 
+    A student who withdrew (`withdrawn`) reached the debrief, where the withdrawal code
+    is shown: they count as *finished*. Withdrawing blanks their answers, `completed`
+    included, so without this they would count as answering now and later as left; and
+    a separate count would tell the instructor who withdrew.
+
     Args:
         row: the participant's plain dict (`joined`, `consented` True/False/None,
-            `finished`, `last_seen` epoch seconds of the last page request).
+            `finished`, `withdrawn`, `last_seen` epoch seconds of the last page request).
         now: the current time, epoch seconds.
         left_after: minutes without a page request after which a started student has left.
     """
     if not row.get("joined"):
         return None
-    if row.get("finished"):
+    if row.get("finished") or row.get("withdrawn"):
         return "finished"
     consented = row.get("consented")
     if consented is False:

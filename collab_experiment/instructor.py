@@ -41,6 +41,7 @@ def participant_rows(session) -> list[dict]:
             consented=None if consented is None else bool(consented),  # None: not answered yet
             last_seen=last_request_timestamp(participant),
             finished=bool(player.field_maybe_none("completed")),
+            withdrawn=bool(player.field_maybe_none("withdrawn")),  # counted as finished
             programme=player.field_maybe_none("programme"),
             manager=player.field_maybe_none("manager"),
             partner=player.field_maybe_none("partner"),

@@ -186,6 +186,26 @@ def test_status_counts_those_still_answering_and_keeps_only_the_finished():
     assert len(status["finished"]) == 1 and status["finished"][0]["attractiveness"] == 4.0
 
 
+def test_a_withdrawal_as_manage_leaves_it_is_neither_finished_nor_still_answering():
+    """`manage withdraw` blanks the answers and `completed`; the participant is still on
+    the debrief page. They are out of the results and not "still answering", as the
+    dashboard counts them (finished)."""
+    from collab_experiment import dashboard
+
+    base = dict(programme="nursing", manager="trust", partner="same", **{i: 4 for i in contract.OUTCOME_ITEMS})
+    blanked = {key: None for key in base}
+    players = [dict(base, participant_id=1, completed=True, withdrawn=False),
+               dict(blanked, participant_id=2, completed=None, withdrawn=True)]
+    participants = {1: dict(visited=True, consented=True, page="Finished"),
+                    2: dict(visited=True, consented=True, page="Debrief")}
+    status = cr.class_status(players, participants)
+    assert status["in_progress"] == 0
+    assert len(status["finished"]) == 1
+    rows = [dict(joined=True, consented=True, finished=bool(p["completed"]), withdrawn=p["withdrawn"],
+                 last_seen=0) for p in players]
+    assert dashboard.progress(rows, now=10**9)["in_progress"] == status["in_progress"]
+
+
 def test_the_warning_page_names_the_count_and_shows_no_result():
     for language in texts.LANGUAGES:
         t = texts.load(language)["class_results"]

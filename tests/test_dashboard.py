@@ -46,6 +46,22 @@ def test_class_totals_are_exact_and_add_up_to_joined():
     assert progress["joined"] == sum(progress[k] for k in dashboard.STATUSES)
 
 
+def test_a_withdrawn_student_counts_as_finished_not_as_answering_or_left():
+    """`manage withdraw` blanks every answer, `completed` and the version included; the
+    student reached the debrief, so they count as finished, never as a count of their own."""
+    withdrawn = dict(joined=True, consented=True, finished=False, withdrawn=True, programme=None,
+                     manager=None, partner=None, last_seen=NOW - 60)
+    assert dashboard.status(withdrawn, NOW, left_after=10) == "finished"
+    assert dashboard.status(dict(withdrawn, last_seen=NOW - 3600), NOW, left_after=10) == "finished"
+    rows = [row("nursing", "trust", "same"), withdrawn,
+            row("teacher", "control", "other", finished=False, last_seen=NOW - 60)]
+    summary = dashboard.summary(rows, now=NOW, left_after=10)
+    assert summary["progress"] == {"joined": 3, "not_started": 0, "in_progress": 1, "left": 0,
+                                   "finished": 2, "declined": 0}
+    assert not any("withdr" in key for key in summary["progress"])
+    assert all(cell["in_progress"] in (0, "<5") for cell in summary["cells"])
+
+
 def test_in_progress_becomes_left_after_the_configured_minutes():
     student = row("nursing", "trust", "same", finished=False, last_seen=NOW - 6 * 60)
     assert dashboard.status(student, NOW, left_after=10) == "in_progress"
