@@ -202,7 +202,7 @@ def test_a_withdrawal_as_manage_leaves_it_is_neither_finished_nor_still_answerin
     assert status["in_progress"] == 0
     assert len(status["finished"]) == 1
     rows = [dict(joined=True, consented=True, finished=bool(p["completed"]), withdrawn=p["withdrawn"],
-                 last_seen=0) for p in players]
+                 last_seen=10**9) for p in players]
     assert dashboard.progress(rows, now=10**9)["in_progress"] == status["in_progress"]
 
 
@@ -428,6 +428,10 @@ def test_mid_session_the_page_warns_and_asks_then_masks(server):
     assert f"/ClassResults/{session['code']}" in report
     projector = admin.get(f"{server.url}/Projector/{session['code']}", timeout=30).text
     assert f'href="/ClassResults/{session["code"]}"' in projector and t["button"] in projector
+    # the projector says, in the class's language, how many are still answering, as the Report tab does
+    assert f'>{t["in_progress_note"].format(n=2)}</span>' in projector
+    live = admin.get(f"{server.url}/ClassCounts/{session['code']}", timeout=30).json()
+    assert live["still_answering"] == 2
 
     page = admin.get(url + "?anyway=1", timeout=30).text
     assert t["title"] in page and t["finished"].format(n=6) in page
@@ -440,6 +444,9 @@ def test_mid_session_the_page_warns_and_asks_then_masks(server):
         s.walk()
     final = admin.get(url, timeout=30).text  # nobody answering: no question asked
     assert t["in_progress_title"] not in final and t["finished"].format(n=8) in final
+    projector = admin.get(f"{server.url}/Projector/{session['code']}", timeout=30).text
+    assert 'id="still-answering"' in projector and t["in_progress_note"].format(n=0) not in projector
+    assert admin.get(f"{server.url}/ClassCounts/{session['code']}", timeout=30).json()["still_answering"] == 0
 
 
 @pytest.mark.parametrize("language", texts.LANGUAGES)
