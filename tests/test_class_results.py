@@ -104,6 +104,26 @@ def test_a_version_with_fewer_than_five_shows_no_mean_and_no_effect():
     assert 'data-version="control other"' not in page and "data-effect" not in page
 
 
+def test_a_masked_rows_words_stand_on_white_not_across_the_grid():
+    """Each "not enough answers yet" sits on a white band covering the plot area of its
+    row, drawn after the grid (the axis comes first in the chart), so no line crosses it."""
+    students = make_class(per_cell("nursing", (5, 5, 5, 4)))
+    page = render(cr.class_results(students))
+    t = texts.load("en")["class_results"]
+    found = re.findall(r'<rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)" class="blank"/>'
+                       r'<text x="(\d+)" y="(\d+)" class="na">([^<]*)</text>', page)
+    assert len(found) == page.count(t["not_enough"]) == 3 * (1 + 2)
+    for rx, ry, width, height, tx, ty, words in found:
+        rx, ry, width, height, tx, ty = map(int, (rx, ry, width, height, tx, ty))
+        assert words == t["not_enough"]
+        assert rx < tx and rx + width >= cr.PLOT[1] and rx + width >= cr.EFFECT_PLOT[1]
+        assert ry < ty - 20 and ty + 8 < ry + height  # the band holds the line of text
+    assert ".chart .blank{fill:#fff}" in page
+    for chart in re.findall(r'<svg viewBox.*?</svg>', page):
+        if "blank" in chart:
+            assert chart.index('<use href="#axis"/>' if "#axis" in chart else 'class="zero"') < chart.index("blank")
+
+
 def test_five_in_every_version_shows_everything():
     students = make_class(per_cell("nursing", (5, 5, 5, 5)))
     page = render(cr.class_results(students))
