@@ -273,8 +273,8 @@ def shared_defs(t: dict, low_label: str, high_label: str) -> str:
 
 def _rows(items: list[dict], value: str, label, draw, t: dict, plot: tuple[int, int] = PLOT) -> list[str]:
     """A chart's rows, one per item: its label (a `<use>` of the shared defs), then its
-    drawing, or "not enough answers yet" where the item is masked. A masked row's band is
-    painted white first, so the grid lines do not run through its words.
+    drawing, or "not enough answers yet" where the item is masked. The words stand on a
+    white band, so the grid lines do not run through them.
 
     Args:
         items: the rows' results (versions or effects), each with `shown`.
@@ -291,7 +291,8 @@ def _rows(items: list[dict], value: str, label, draw, t: dict, plot: tuple[int, 
         if item["shown"] and item[value] is not None:
             parts.append(draw(item, y))
         else:
-            parts.append(f'<rect x="{plot[0] - 8}" y="{i * ROW}" width="{W - plot[0] + 8}" height="{ROW}" '
+            # the words' height only: the row above draws its "n = …" below its own middle
+            parts.append(f'<rect x="{plot[0] - 8}" y="{y - 20}" width="{W - plot[0] + 8}" height="38" '
                          f'class="blank"/>'
                          f'<text x="{plot[0]}" y="{y + 9}" class="na">{html.escape(t["not_enough"])}</text>')
     return parts

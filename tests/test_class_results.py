@@ -118,6 +118,7 @@ def test_a_masked_rows_words_stand_on_white_not_across_the_grid():
         assert words == t["not_enough"]
         assert rx < tx and rx + width >= cr.PLOT[1] and rx + width >= cr.EFFECT_PLOT[1]
         assert ry < ty - 20 and ty + 8 < ry + height  # the band holds the line of text
+        assert height < cr.ROW - 10  # and leaves the row above its "n = …"
     assert ".chart .blank{fill:#fff}" in page
     for chart in re.findall(r'<svg viewBox.*?</svg>', page):
         if "blank" in chart:
