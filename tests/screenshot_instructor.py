@@ -81,11 +81,13 @@ def main(argv=None) -> int:
     parser.add_argument("--finished", type=int, default=12)
     parser.add_argument("--midway", type=int, default=3)
     parser.add_argument("--also", nargs="*", default=[], help="further projector sizes, e.g. 1024x768")
+    parser.add_argument("--public-url", default="https://survey.example.org",
+                        help="OTREE_PUBLIC_URL for the server ('' shows the loopback warning)")
     args = parser.parse_args(argv)
     out = pathlib.Path(args.out)
     with tempfile.TemporaryDirectory() as tmp:
         project = copy_project(pathlib.Path(tmp) / "project")
-        srv = Server(project, env=dict(OTREE_PUBLIC_URL="https://survey.example.org")).start()
+        srv = Server(project, env=dict(OTREE_PUBLIC_URL=args.public_url)).start()
         try:
             code = class_in_room(srv, args.room, args.language, args.finished, args.midway)
             shoot(f"{srv.url}/Projector/{code}", out / "projector.png", 1280, 720)
