@@ -28,7 +28,7 @@ import math
 
 from analysis import contract, core
 
-from .dashboard import SMALL_COUNT
+from .dashboard import SMALL_COUNT, is_still_answering
 
 #: The versions in the order they are drawn: trust first, same profession first.
 VERSIONS = (("trust", "same"), ("trust", "other"), ("control", "same"), ("control", "other"))
@@ -83,7 +83,7 @@ def class_status(players: list[dict], participants: dict) -> dict:
                 finished.append(student(p))
             continue
         who = participants.get(p.get("participant_id")) or {}
-        if who.get("visited") and who.get("consented") is not False and who.get("page") != "Finished":
+        if is_still_answering(who.get("visited"), who.get("consented"), who.get("page"), False, False):
             in_progress += 1
     return dict(finished=finished, in_progress=in_progress)
 

@@ -87,6 +87,32 @@ def status(row: dict, now: float, left_after: int) -> str | None:
     return "in_progress"
 
 
+def is_still_answering(joined, consented, page, finished, withdrawn) -> bool:
+    """Whether the class results count a student as *still answering*: opened the link,
+    and has neither finished, withdrawn, declined nor reached the end page. One rule for
+    the Report tab, the projector and the results page (`class_results.class_status`).
+
+    Args:
+        joined: the participant opened the link.
+        consented: True, False (declined) or None (before the consent page).
+        page: the name of the page the participant is on.
+        finished: the player's `completed`.
+        withdrawn: the player's `withdrawn`.
+    """
+    return bool(joined) and not finished and not withdrawn and consented is not False and page != "Finished"
+
+
+def still_answering(rows: list[dict]) -> int:
+    """How many are still answering (`is_still_answering`), from the rows of `status`
+    with each participant's `page`.
+
+    Args:
+        rows: one plain dict per participant (`joined`, `consented`, `page`, `finished`, `withdrawn`).
+    """
+    return sum(1 for r in rows if is_still_answering(r.get("joined"), r.get("consented"), r.get("page"),
+                                                     r.get("finished"), r.get("withdrawn")))
+
+
 def progress(rows: list[dict], now: float | None = None, left_after: int = LEFT_AFTER_MINUTES) -> dict[str, int]:
     """The class totals, exact: joined and how they split into the five `STATUSES`.
 

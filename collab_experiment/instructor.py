@@ -6,8 +6,8 @@ oTree builds its route table. They then get oTree's login rules unchanged: with
 OTREE_AUTH_LEVEL=STUDY they ask for the admin login like every other admin page.
 
 Everything shown is a count from `dashboard.py` (class totals exact, small counts per
-programme or cell masked), how many are still answering (`class_results_view.status`,
-as the Report tab says it) or the students' link; no page here shows
+programme or cell masked), how many are still answering (`dashboard.still_answering`,
+the rule the Report tab and the results page use) or the students' link; no page here shows
 a participant code, a name or an answer.
 """
 
@@ -24,9 +24,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 import settings as project_settings
 from analysis import contract
 
-from . import class_results_view, dashboard, texts
+from . import dashboard, texts
 from .class_results_view import ClassResults
-from .otree_glue import AdminSessionPage, anonymous_code, last_request_timestamp
+from .otree_glue import AdminSessionPage, anonymous_code, current_page_name, last_request_timestamp
 from .survey_page import read_var
 
 
@@ -44,6 +44,7 @@ def participant_rows(session) -> list[dict]:
             last_seen=last_request_timestamp(participant),
             finished=bool(player.field_maybe_none("completed")),
             withdrawn=bool(player.field_maybe_none("withdrawn")),  # counted as finished
+            page=current_page_name(participant),  # for `dashboard.still_answering`
             programme=player.field_maybe_none("programme"),
             manager=player.field_maybe_none("manager"),
             partner=player.field_maybe_none("partner"),
@@ -139,7 +140,8 @@ class Projector(AdminSessionPage):
 
     def get(self, request, **kwargs):
         url = join_url(request, self.session)
-        counts = dashboard.summary(participant_rows(self.session))["progress"]
+        rows = participant_rows(self.session)
+        counts = dashboard.summary(rows)["progress"]
         language = texts.normalise_language(self.session.config.get("language"))
         t = texts.load(language)["projector"]
         big = "\n".join(f'<div class="count"><b id="{k}">{counts[k]}</b><span>{html.escape(t[k])}</span></div>'
@@ -149,7 +151,7 @@ class Projector(AdminSessionPage):
         warning = (f'<p class="warning" role="alert">{html.escape(t["loopback_warning"])}</p>'
                    if link_is_loopback(url) else "")
         results_t = texts.load(language)["class_results"]
-        still = class_results_view.status(self.session)["in_progress"]
+        still = dashboard.still_answering(rows)
         body = PROJECTOR_HTML.format(
             lang=language,
             title=html.escape(t["title"]),
@@ -182,13 +184,14 @@ def link_html(url: str) -> str:
 class ClassCounts(AdminSessionPage):
     """The live numbers as JSON, polled by the projector view and the dashboard.
 
-    `still_answering` is the class results' count (students who opened the link and
-    have neither finished, declined nor withdrawn), as the Report tab and the results
-    page say it."""
+    `still_answering` is the class results' count (`dashboard.still_answering`: opened
+    the link, and neither finished, withdrew, declined nor reached the end page), as the
+    Report tab and the results page say it."""
 
     def get(self, request, **kwargs):
-        data = dashboard.summary(participant_rows(self.session))
-        data["still_answering"] = class_results_view.status(self.session)["in_progress"]
+        rows = participant_rows(self.session)
+        data = dashboard.summary(rows)
+        data["still_answering"] = dashboard.still_answering(rows)
         url = join_url(request, self.session)
         data["link"] = dict(url=url, loopback=link_is_loopback(url))
         return JSONResponse(data, headers={"Cache-Control": "no-store"})

@@ -62,6 +62,29 @@ def test_a_withdrawn_student_counts_as_finished_not_as_answering_or_left():
     assert all(cell["in_progress"] in (0, "<5") for cell in summary["cells"])
 
 
+def test_still_answering_is_the_class_results_rule():
+    """The projector's "N still answering" counts what the Report tab and the results page
+    count: opened the link and neither finished, withdrew, declined nor reached the end."""
+    from collab_experiment import class_results
+
+    people = [  # (joined, consented, page, finished, withdrawn)
+        (True, True, "Scale2", False, False),  # answering
+        (True, None, "Consent", False, False),  # on the consent page: counts
+        (True, True, "Vignette", False, False),  # answering
+        (True, True, "Finished", True, False),  # finished
+        (True, True, "Debrief", False, True),  # withdrew (answers and `completed` blanked)
+        (True, False, "Finished", False, False),  # declined
+        (False, None, None, False, False),  # a place nobody took
+        (True, True, "Finished", False, False),  # at the end page
+    ]
+    rows = [dict(joined=j, consented=c, page=p, finished=f, withdrawn=w) for j, c, p, f, w in people]
+    players = [dict(participant_id=i, completed=f, withdrawn=w, programme="nursing", manager="trust",
+                    partner="same") for i, (_, _, _, f, w) in enumerate(people)]
+    participants = {i: dict(visited=j, consented=c, page=p) for i, (j, c, p, _, _) in enumerate(people)}
+    assert dashboard.still_answering(rows) == 3
+    assert class_results.class_status(players, participants)["in_progress"] == 3
+
+
 def test_in_progress_becomes_left_after_the_configured_minutes():
     student = row("nursing", "trust", "same", finished=False, last_seen=NOW - 6 * 60)
     assert dashboard.status(student, NOW, left_after=10) == "in_progress"
