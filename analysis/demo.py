@@ -216,7 +216,7 @@ def run_demo(out_dir: str | Path, n: int = 200, effect_manager: float = 0.5,
         t1 = time.perf_counter()
         say(f"bots finished in {t1 - t0:.0f} s; exported to {export}")
         paths = run_report([export / "collab_experiment_custom.csv"], out, plan, progress=say,
-                           include_bots=True)
+                           include_bots=True, command="python -m analysis demo")
         t2 = time.perf_counter()
     finally:
         if not keep_project:

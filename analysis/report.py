@@ -18,7 +18,7 @@ from . import effects as E
 from . import registry
 from .contract import EFFECT_OUTCOMES, EFFECT_PROGRAMMES, FACTORS, INTERACTION, PROGRAMMES
 from .htmlparts import CSS, plt, png as _png, table as _table  # noqa: F401  (CSS: older imports)
-from .load import tidy_from_exports, write_tidy
+from .load import shown_path, tidy_from_exports, write_tidy
 from .measurement import balance, flow, reliability
 from .plan import Plan
 from .prereg import deviations_table
@@ -169,7 +169,8 @@ def flow_plot(fl: pd.DataFrame) -> plt.Figure:
 def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
                withdrawals: str | Path | None = None,
                progress: Callable[[str], None] | None = None, include_bots: bool = False,
-               registered: str | Path | None = None, coarsen: bool = False) -> dict[str, Path]:
+               registered: str | Path | None = None, coarsen: bool = False,
+               command: str = "python -m analysis report") -> dict[str, Path]:
     """Load, estimate and write every output; returns the written paths by name.
 
     Parameters
@@ -190,6 +191,11 @@ def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
         The registered ``prereg.md`` or plan; differences are listed as deviations.
     coarsen : bool
         Coarsen small cells for privacy before writing tidy data.
+    command : str
+        The command that made the report, named in its footer.
+
+    Files are named in the report by `load.shown_path` (relative to the current folder
+    or by name alone), never by an absolute path.
     """
     say = progress or (lambda msg: None)
     out = Path(out_dir)
@@ -222,15 +228,15 @@ def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
     say(f"[7/{steps}] figures")
     figs = make_figures(tables, plan)
     say(f"[8/{steps}] report.html")
-    hashes = {str(p): sha256_file(p) for p in inputs}
+    hashes = {shown_path(p): sha256_file(p) for p in inputs}
     hashes["tidy.csv (this run)"] = sha256_file(paths["tidy"])
     paths["report"] = out / "report.html"
     reg = None
     if registered is not None:
-        hashes[f"registered plan {registered}"] = sha256_file(registered)
-        reg = str(registered)
+        hashes[f"registered plan {shown_path(registered)}"] = sha256_file(registered)
+        reg = shown_path(registered)
     ctx = dict(t=tables, figs=figs, plan=plan, hashes=hashes, notes=notes, n=len(tidy),
-               registered=reg)
+               registered=reg, command=command)
     paths["report"].write_text(render_html(ctx), encoding="utf-8")
     say(f"done in {time.perf_counter() - t0:.1f} s: {out}")
     return paths
@@ -581,12 +587,12 @@ def section_footer(ctx: dict) -> str:
         :func:`run_report`.
     """
     plan = ctx["plan"]
-    return ("<footer><p><b>Plan</b>: " + e(plan.name) + " — " + e(plan.path) + " — SHA-256 "
+    return ("<footer><p><b>Plan</b>: " + e(plan.name) + " — " + e(shown_path(plan.path)) + " — SHA-256 "
             + plan.sha256 + "</p><p><b>Data SHA-256</b>:<br>"
             + "<br>".join(f"{e(k)}: {v}" for k, v in ctx["hashes"].items()) + "</p>"
             + f"<p><b>Software</b>: {e(_versions())}</p>"
             + f"<p>Generated {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())} by "
-            "<code>python -m analysis report</code>.</p></footer>")
+            f"<code>{e(ctx.get('command') or 'python -m analysis report')}</code>.</p></footer>")
 
 
 # issue 11, items 4-9: the sections of the new modules, each beside the one it belongs to.

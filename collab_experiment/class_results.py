@@ -28,7 +28,7 @@ import math
 
 from analysis import contract, core
 
-from .dashboard import SMALL_COUNT
+from .dashboard import SMALL_COUNT, is_still_answering
 
 #: The versions in the order they are drawn: trust first, same profession first.
 VERSIONS = (("trust", "same"), ("trust", "other"), ("control", "same"), ("control", "other"))
@@ -83,7 +83,7 @@ def class_status(players: list[dict], participants: dict) -> dict:
                 finished.append(student(p))
             continue
         who = participants.get(p.get("participant_id")) or {}
-        if who.get("visited") and who.get("consented") is not False and who.get("page") != "Finished":
+        if is_still_answering(who.get("visited"), who.get("consented"), who.get("page"), False, False):
             in_progress += 1
     return dict(finished=finished, in_progress=in_progress)
 
@@ -271,9 +271,10 @@ def shared_defs(t: dict, low_label: str, high_label: str) -> str:
             f'<g id="axis"><path d="{grid}" class="grid"/>{ticks}{ends}</g>{labels}</defs></svg>')
 
 
-def _rows(items: list[dict], value: str, label, draw, t: dict) -> list[str]:
+def _rows(items: list[dict], value: str, label, draw, t: dict, plot: tuple[int, int] = PLOT) -> list[str]:
     """A chart's rows, one per item: its label (a `<use>` of the shared defs), then its
-    drawing, or "not enough answers yet" where the item is masked.
+    drawing, or "not enough answers yet" where the item is masked. The words stand on a
+    white band, so the grid lines do not run through them.
 
     Args:
         items: the rows' results (versions or effects), each with `shown`.
@@ -281,6 +282,7 @@ def _rows(items: list[dict], value: str, label, draw, t: dict) -> list[str]:
         label: item -> the id of its label in the shared defs.
         draw: (item, y) -> the SVG of a shown row.
         t: the `class_results` texts.
+        plot: the x range of the chart's plot area (where the grid is drawn).
     """
     parts = []
     for i, item in enumerate(items):
@@ -289,7 +291,10 @@ def _rows(items: list[dict], value: str, label, draw, t: dict) -> list[str]:
         if item["shown"] and item[value] is not None:
             parts.append(draw(item, y))
         else:
-            parts.append(f'<text x="{PLOT[0]}" y="{y + 9}" class="na">{html.escape(t["not_enough"])}</text>')
+            # the words' height only: the row above draws its "n = …" below its own middle
+            parts.append(f'<rect x="{plot[0] - 8}" y="{y - 20}" width="{W - plot[0] + 8}" height="38" '
+                         f'class="blank"/>'
+                         f'<text x="{plot[0]}" y="{y + 9}" class="na">{html.escape(t["not_enough"])}</text>')
     return parts
 
 
@@ -347,7 +352,7 @@ def effects_svg(scale_result: dict, t: dict, extent: float) -> str:
                 f'<text x="{EFFECT_VALUE_X}" y="{y + 9}" class="val">{number(e["estimate"], t, 2, True)}'
                 f'<tspan class="ci"> {_interval(e["ci_low"], e["ci_high"], t, 2)}</tspan></text></g>')
 
-    rows = _rows(scale_result["effects"], "estimate", lambda e: f'e-{e["factor"]}', draw, t)
+    rows = _rows(scale_result["effects"], "estimate", lambda e: f'e-{e["factor"]}', draw, t, EFFECT_PLOT)
     return "".join([f'<svg viewBox="0 0 {W} {height}" class="chart" role="img">{axis}', *rows, "</svg>"])
 
 
@@ -441,7 +446,7 @@ CSS = (
     # the axis is drawn once in <defs>: its texts match selectors outside `.chart`
     "text.tick{font-size:24px;text-anchor:middle;fill:#333}text.end{font-size:22px;fill:#333;text-anchor:middle}"
     "text.lab{font-size:28px;font-weight:700;fill:#111}"
-    ".chart .na{font-style:italic;fill:#555}.chart .val{font-weight:700}.chart .ci{font-weight:400;font-size:24px}"
+    ".chart .na{font-style:italic;fill:#555}.chart .blank{fill:#fff}.chart .val{font-weight:700}.chart .ci{font-weight:400;font-size:24px}"
     ".chart .n{font-size:22px;fill:#333}"
     ".grid{stroke:#ccc;stroke-width:2}.zero{stroke:#111;stroke-width:3}"
     f".w{{stroke-width:7;stroke-linecap:round}}.w.t{{stroke:{TRUST}}}.w.c{{stroke:{CONTROL}}}.w.e{{stroke:#333}}"

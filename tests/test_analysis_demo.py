@@ -54,7 +54,11 @@ def test_dry_run_writes_the_full_report_from_the_real_apps(demo):
     assert assigned.block.notna().all() and assigned.assignment_version.str.startswith("stratified").all()
     counts = assigned.groupby(["stratum", "manager", "partner"]).size().unstack(["manager", "partner"]).fillna(0)
     assert ((counts.max(axis=1) - counts.min(axis=1)) <= 1).all()  # the real assignment's guarantee
-    assert "kept 64 bot rows" in (out / "report.html").read_text()
+    html = (out / "report.html").read_text()
+    assert "kept 64 bot rows" in html
+    # a shared report shows no folder of this machine, and names the command that made it
+    assert str(out.parent) not in html and "<code>python -m analysis demo</code>" in html
+    assert "demo-report/export/collab_experiment_custom.csv: custom export" in html
 
 
 def test_dry_run_report_shows_the_injected_effects_inside_the_intervals(demo):
