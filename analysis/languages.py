@@ -190,7 +190,8 @@ def mgcfa_invariance(data: pd.DataFrame, factors: dict, group: str,
             warnings.simplefilter("ignore")
             res = model.fit(wide)  # ML with missing values = full-information ML
         k = len(model.param_vals)
-        chi2, df = max(res.fun - sat, 0.0), n_moments - k
+        df = n_moments - k
+        chi2 = max(res.fun - sat, 0.0) if df > 0 else 0.0  # just-identified: 0 up to tolerance
         row = dict(level=level, chi2=chi2, df=df,
                    p=float(stats.chi2.sf(chi2, df)) if df > 0 else np.nan,
                    cfi=(1 - max(chi2 - df, 0) / max(chi2_b - df_b, chi2 - df, 0)

@@ -1,4 +1,5 @@
-"""By-language reliability and item means against pingouin and scipy."""
+"""By-language reliability and item means against pingouin and scipy; measurement
+invariance against lavaan's published Holzinger-Swineford example."""
 from __future__ import annotations
 
 import numpy as np
@@ -39,8 +40,104 @@ def test_item_means_and_anova(tidy):
     assert (r.anova_F, r.anova_p) == pytest.approx((F, p))
 
 
-def test_section_says_why_invariance_is_not_tested(tidy):
-    h = L.languages_section(L.reliability_by_language(tidy), L.item_means_by_language(tidy),
-                            lambda df: df.to_html())
-    assert "invariance" in h and "not tested" in h
-    assert np.isfinite(L.reliability_by_language(tidy).omega).all()
+# lavaan (tutorial, "Measurement invariance"; semTools::measurementInvariance) on
+# HolzingerSwineford1939, group = school, ML: chi-square, df, and the anova() differences.
+LAVAAN_HS = {"configural": (115.851, 48), "metric": (124.044, 54), "scalar": (164.103, 60)}
+LAVAAN_HS_DELTA = {"metric": (8.1922, 6, 0.2244), "scalar": (40.0590, 6, 4.435e-07)}
+HS_FACTORS = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
+              "speed": ["x7", "x8", "x9"]}
+
+
+@pytest.fixture(scope="module")
+def hs_invariance():
+    from semopy.examples import holzinger39
+    data = holzinger39.get_data()
+    assert len(data) == 301 and data.school.value_counts().to_dict() == {"Pasteur": 156,
+                                                                           "Grant-White": 145}
+    return L.mgcfa_invariance(data, HS_FACTORS, "school", ["Pasteur", "Grant-White"])
+
+
+def test_invariance_reproduces_lavaan_holzinger_swineford(hs_invariance):
+    res = hs_invariance.set_index("level")
+    assert res.converged.all()
+    for level, (chi2, df) in LAVAAN_HS.items():
+        assert res.loc[level, "df"] == df
+        assert res.loc[level, "chi2"] == pytest.approx(chi2, abs=1e-3)
+    for level, (dchi2, ddf, dp) in LAVAAN_HS_DELTA.items():
+        assert res.loc[level, "delta_chi2"] == pytest.approx(dchi2, abs=1e-3)
+        assert res.loc[level, "delta_df"] == ddf
+        assert res.loc[level, "delta_p"] == pytest.approx(dp, rel=1e-3)
+
+
+def test_invariance_fit_indices_by_formula(hs_invariance):
+    """CFI and RMSEA from the independence model computed directly (free means and
+    variances per group, closed form), and the p-value from the chi-square distribution."""
+    from semopy.examples import holzinger39
+    data = holzinger39.get_data()
+    items = [x for xs in HS_FACTORS.values() for x in xs]
+    chi2_b = 0.0
+    for _, g in data.groupby("school"):
+        S = np.cov(g[items].to_numpy(float), rowvar=False, bias=True)
+        chi2_b += len(g) * (np.log(np.diag(S)).sum() - np.log(np.linalg.det(S)))
+    df_b = 2 * 9 * 8 // 2
+    for r in hs_invariance.itertuples():
+        assert r.cfi == pytest.approx(1 - (r.chi2 - r.df) / (chi2_b - df_b))
+        assert r.rmsea == pytest.approx(np.sqrt((r.chi2 - r.df) / (r.df * 301)) * np.sqrt(2))
+        assert r.p == pytest.approx(stats.chi2.sf(r.chi2, r.df))
+    # lavaan's fitMeasures for the configural model, to its printed 3 decimals
+    assert hs_invariance.loc[0, ["cfi", "rmsea"]].tolist() == pytest.approx([0.923, 0.097], abs=6e-4)
+
+
+def test_configural_is_the_sum_of_separate_group_fits(tidy):
+    """Configural = each language fitted on its own: the chi-squares add up. Checked
+    against statsmodels' one-factor ML where the scale has 4 items (df 2 per group)."""
+    from statsmodels.multivariate.factor import Factor
+    base = tidy[tidy.consented.fillna(False).astype(bool) & ~tidy.withdrawn.fillna(False).astype(bool)]
+    items = ["trust_1", "trust_2", "trust_3", "trust_4"]
+    d = base[["language", *items]].dropna()
+    d = d.assign(language=d.language.astype(object))
+    res = L.mgcfa_invariance(d, {"trust": items}, "language", ["nb", "da", "en"]).set_index("level")
+    total = 0.0
+    for lang in ("nb", "da", "en"):
+        X = d.loc[d.language == lang, items].to_numpy(float)
+        S = np.cov(X, rowvar=False, bias=True)
+        fa = Factor(corr=np.corrcoef(X, rowvar=False), n_factor=1, method="ml", nobs=len(X)).fit()
+        L1 = fa.loadings * np.sqrt(np.diag(S))[:, None]
+        Sigma = L1 @ L1.T + np.diag(np.diag(S) - (L1 ** 2).ravel())
+        F = (np.log(np.linalg.det(Sigma)) + np.trace(S @ np.linalg.inv(Sigma))
+             - np.log(np.linalg.det(S)) - len(items))
+        total += len(X) * F
+    assert res.loc["configural", "df"] == 3 * 2
+    assert res.loc["configural", "chi2"] == pytest.approx(total, rel=1e-3, abs=1e-3)
+
+
+def test_invariance_by_language_per_scale(tidy):
+    inv = L.invariance_by_language(tidy)
+    assert set(inv.scale) == set(L.SCALES)
+    for scale, items in L.SCALES.items():
+        rows = inv[inv.scale == scale].set_index("level")
+        k, G = len(items), 3
+        assert list(rows.index) == list(L.LEVELS)
+        assert rows.loc["configural", "df"] == G * (k * (k + 1) // 2 + k) - G * 3 * k
+        assert rows.loc["metric", "delta_df"] == (G - 1) * (k - 1)
+        assert rows.loc["scalar", "delta_df"] == (G - 1) * (k - 1)  # k intercepts less 1 mean
+        if k == 3:  # just-identified: nothing to test at the configural level
+            assert rows.loc["configural", "df"] == 0 and rows.loc["configural", "chi2"] == 0
+            assert "just-identified" in rows.loc["configural", "note"]
+            assert rows.loc["metric", "chi2"] == pytest.approx(rows.loc["metric", "delta_chi2"])
+    assert inv.converged.all()
+
+
+def test_invariance_needs_two_languages(tidy):
+    one = tidy[tidy.language.astype(object) == "nb"]
+    inv = L.invariance_by_language(one)
+    assert inv.level.isna().all() and inv.note.str.startswith("not tested").all()
+
+
+def test_section_reports_invariance(tidy):
+    rel, it = L.reliability_by_language(tidy), L.item_means_by_language(tidy)
+    h = L.languages_section(rel, it, lambda df: df.to_html(), L.invariance_by_language(tidy))
+    assert "invariance" in h and "not tested" not in h and "just-identified" in h
+    assert "metric" in h and "scalar" in h
+    assert "not run" in L.languages_section(rel, it, lambda df: df.to_html())
+    assert np.isfinite(rel.omega).all()
