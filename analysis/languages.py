@@ -137,6 +137,76 @@ def _mgcfa_desc(factors: dict, n_groups: int, level: str) -> str:
     return "\n".join(lines)
 
 
+def _grouped_means_model():
+    """semopy's ModelMeans with its ML objective computed from each missing-value
+    pattern's size, mean and cross-products instead of from every row.
+
+    With intercepts as the only exogenous term, every row of a pattern has the same model
+    mean, so sum_i (x_i - mu)(x_i - mu)' = C + n (xbar - mu)(xbar - mu)' and the objective
+    and gradient are semopy's own (model_means.ModelMeans.obj_fiml / grad_fiml), term by
+    term; only the cost no longer grows with the number of rows (semopy's per-row version
+    took minutes for a few thousand answers). Checked against semopy's own objective and
+    gradient in tests/test_analysis_languages.py.
+    """
+    import semopy
+    from semopy.utils import chol_inv, chol_inv2
+
+    class GroupedMeans(semopy.ModelMeans):
+        def prepare_fiml(self):
+            if list(self.vars["observed_exogenous"]) != ["1"]:
+                raise ValueError("only intercepts may be exogenous")
+            data = self.mx_data
+            patterns: dict = {}
+            for i, row in enumerate(np.isfinite(data)):
+                patterns.setdefault(tuple(np.flatnonzero(row)), []).append(i)
+            self.fiml_data = {}
+            for cols, rows in patterns.items():
+                X = data[np.ix_(rows, cols)]
+                xbar = X.mean(axis=0)
+                dev = X - xbar
+                keep = np.array(cols, dtype=int)
+                self.fiml_data[cols] = (xbar, dev.T @ dev, keep, np.ix_(keep, keep), len(rows))
+            self.mx_g = np.ones((1, 1))  # the intercept: one model mean for every row
+
+        def obj_fiml(self, x):
+            self.update_matrices(x)
+            sigma_full, (m, _) = self.calc_sigma()
+            mean_full = self.calc_mean(m)[:, 0]
+            loss = 0.0
+            for xbar, cross, keep, block, n in self.fiml_data.values():
+                d = xbar - mean_full[keep]
+                try:
+                    sigma_inv, logdet = chol_inv2(sigma_full[block])
+                except np.linalg.LinAlgError:
+                    return np.inf
+                loss += np.einsum("ij,ji->", cross + n * np.outer(d, d), sigma_inv) + n * logdet
+            return loss if loss >= 0 else np.inf
+
+        def grad_fiml(self, x):
+            self.update_matrices(x)
+            sigma_full, (m, c) = self.calc_sigma()
+            mean_full = self.calc_mean(m)[:, 0]
+            sigma_grad, mean_grad = self.calc_sigma_grad(m, c), self.calc_mean_grad(m, c)
+            grad = np.zeros(len(sigma_grad))
+            for xbar, cross, keep, block, n in self.fiml_data.values():
+                try:
+                    sigma_inv = chol_inv(sigma_full[block])
+                except np.linalg.LinAlgError:
+                    return np.full(len(grad), np.inf)
+                d = xbar - mean_full[keep]
+                s = cross + n * np.outer(d, d)
+                a = sigma_inv @ d
+                t = sigma_inv @ s @ sigma_inv
+                for i, (s_g, m_g) in enumerate(zip(sigma_grad, mean_grad)):
+                    if len(np.shape(m_g)):
+                        grad[i] += -2 * n * m_g[keep, 0] @ a
+                    if len(np.shape(s_g)):  # both matrices symmetric: tr(A B) = sum(A * B)
+                        grad[i] += np.sum((n * sigma_inv - t) * s_g[block])
+            return grad
+
+    return GroupedMeans
+
+
 def mgcfa_invariance(data: pd.DataFrame, factors: dict, group: str,
                      groups: list | None = None) -> pd.DataFrame:
     """Configural, metric and scalar invariance of a CFA across groups (ML, semopy).
@@ -166,8 +236,7 @@ def mgcfa_invariance(data: pd.DataFrame, factors: dict, group: str,
         One row per level: level, chi2, df, p, cfi, rmsea, delta_chi2, delta_df, delta_p
         (against the previous level), n_params, converged.
     """
-    import semopy  # imported here: loading sympy costs a second
-
+    model_class = _grouped_means_model()  # imports semopy here: loading sympy costs a second
     items = [x for xs in factors.values() for x in xs]
     d = data[[group, *items]].dropna()
     groups = sorted(d[group].unique()) if groups is None else list(groups)
@@ -185,7 +254,7 @@ def mgcfa_invariance(data: pd.DataFrame, factors: dict, group: str,
     chi2_b, df_b = base - sat, len(groups) * p * (p - 1) // 2
     rows, prev = [], None
     for level in LEVELS:
-        model = semopy.ModelMeans(_mgcfa_desc(factors, len(groups), level))
+        model = model_class(_mgcfa_desc(factors, len(groups), level))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = model.fit(wide)  # ML with missing values = full-information ML
