@@ -144,8 +144,9 @@ def _grouped_means_model():
     With intercepts as the only exogenous term, every row of a pattern has the same model
     mean, so sum_i (x_i - mu)(x_i - mu)' = C + n (xbar - mu)(xbar - mu)' and the objective
     and gradient are semopy's own (model_means.ModelMeans.obj_fiml / grad_fiml), term by
-    term; only the cost no longer grows with the number of rows (semopy's per-row version
-    took minutes for a few thousand answers). Checked against semopy's own objective and
+    term, divided by the number of rows; only the cost no longer grows with the number of
+    rows (semopy's per-row version took minutes for a few thousand answers), and the scale
+    stays near 1 (SLSQP stopped far from the optimum on the raw sum for 100,000 rows). Checked against semopy's own objective and
     gradient in tests/test_analysis_languages.py.
     """
     import semopy
@@ -167,6 +168,7 @@ def _grouped_means_model():
                 keep = np.array(cols, dtype=int)
                 self.fiml_data[cols] = (xbar, dev.T @ dev, keep, np.ix_(keep, keep), len(rows))
             self.mx_g = np.ones((1, 1))  # the intercept: one model mean for every row
+            self.n_rows = data.shape[0]  # objective per row: SLSQP fails on sums of 10^5 rows
 
         def obj_fiml(self, x):
             self.update_matrices(x)
@@ -180,7 +182,7 @@ def _grouped_means_model():
                 except np.linalg.LinAlgError:
                     return np.inf
                 loss += np.einsum("ij,ji->", cross + n * np.outer(d, d), sigma_inv) + n * logdet
-            return loss if loss >= 0 else np.inf
+            return loss / self.n_rows if loss >= 0 else np.inf
 
         def grad_fiml(self, x):
             self.update_matrices(x)
@@ -202,7 +204,7 @@ def _grouped_means_model():
                         grad[i] += -2 * n * m_g[keep, 0] @ a
                     if len(np.shape(s_g)):  # both matrices symmetric: tr(A B) = sum(A * B)
                         grad[i] += np.sum((n * sigma_inv - t) * s_g[block])
-            return grad
+            return grad / self.n_rows
 
     return GroupedMeans
 
@@ -234,7 +236,8 @@ def mgcfa_invariance(data: pd.DataFrame, factors: dict, group: str,
     -------
     DataFrame
         One row per level: level, chi2, df, p, cfi, rmsea, delta_chi2, delta_df, delta_p
-        (against the previous level), n_params, converged.
+        (against the previous level), n_params, converged (False also when the
+        chi-square falls below the less constrained level's, which a real optimum cannot).
     """
     model_class = _grouped_means_model()  # imports semopy here: loading sympy costs a second
     items = [x for xs in factors.values() for x in xs]
@@ -257,10 +260,10 @@ def mgcfa_invariance(data: pd.DataFrame, factors: dict, group: str,
         model = model_class(_mgcfa_desc(factors, len(groups), level))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = model.fit(wide)  # ML with missing values = full-information ML
+            res = model.fit(wide, options={"ftol": 1e-12})  # ML; NaN = the other groups
         k = len(model.param_vals)
         df = n_moments - k
-        chi2 = max(res.fun - sat, 0.0) if df > 0 else 0.0  # just-identified: 0 up to tolerance
+        chi2 = max(res.fun * len(wide) - sat, 0.0) if df > 0 else 0.0  # just-identified: 0 up to tolerance
         row = dict(level=level, chi2=chi2, df=df,
                    p=float(stats.chi2.sf(chi2, df)) if df > 0 else np.nan,
                    cfi=(1 - max(chi2 - df, 0) / max(chi2_b - df_b, chi2 - df, 0)
@@ -268,7 +271,8 @@ def mgcfa_invariance(data: pd.DataFrame, factors: dict, group: str,
                    rmsea=(np.sqrt(max(chi2 - df, 0) / (df * n)) * np.sqrt(len(groups))
                           if df > 0 else np.nan),
                    delta_chi2=np.nan, delta_df=np.nan, delta_p=np.nan,
-                   n_params=k, converged=bool(res.success))
+                   n_params=k, converged=bool(res.success) and (  # nested: chi2 cannot fall
+                       prev is None or chi2 >= prev["chi2"] - 1e-4 * max(1.0, prev["chi2"])))
         if prev is not None:
             dc, dd = max(chi2 - prev["chi2"], 0.0), df - prev["df"]
             row.update(delta_chi2=dc, delta_df=dd, delta_p=float(stats.chi2.sf(dc, dd)))
