@@ -11,8 +11,11 @@ scalar (loadings and item intercepts equal; factor means free except in the firs
 language), with chi-square difference tests, CFI and RMSEA. semopy has no joint
 multi-group estimator (its ``multigroup`` fits each group separately), so the groups are
 stacked side by side: each language has its own copy of the items (missing for the other
-languages' rows), semopy's full-information ML then sums the per-language likelihoods, and
-a parameter shared across languages is one parameter name. This reproduces lavaan's
+languages' rows), the full-information ML objective then sums the per-language
+likelihoods, and a parameter shared across languages is one parameter name. semopy builds
+and fits the model; its FIML objective is evaluated from each language's mean and
+cross-products (:func:`_grouped_means_model`: the same value and gradient, at a cost that
+does not grow with the number of answers). This reproduces lavaan's
 Holzinger-Swineford (1939) invariance example to 0.001 (configural 115.851, df 48; metric
 124.044, df 54; scalar 164.103, df 60; tests/test_analysis_languages.py). A 3-item scale's
 configural model is just-identified (chi-square 0, df 0): its fit cannot be tested, and the
@@ -144,10 +147,11 @@ def _grouped_means_model():
     With intercepts as the only exogenous term, every row of a pattern has the same model
     mean, so sum_i (x_i - mu)(x_i - mu)' = C + n (xbar - mu)(xbar - mu)' and the objective
     and gradient are semopy's own (model_means.ModelMeans.obj_fiml / grad_fiml), term by
-    term, divided by the number of rows; only the cost no longer grows with the number of
-    rows (semopy's per-row version took minutes for a few thousand answers), and the scale
-    stays near 1 (SLSQP stopped far from the optimum on the raw sum for 100,000 rows). Checked against semopy's own objective and
-    gradient in tests/test_analysis_languages.py.
+    term, divided by the number of rows. The cost no longer grows with the number of rows
+    (semopy's per-row version took minutes for a few thousand answers), and the objective
+    stays near 1 in size (SLSQP stopped far from the optimum on the raw sum for 100,000
+    rows). Checked against semopy's own objective and gradient in
+    tests/test_analysis_languages.py.
     """
     import semopy
     from semopy.utils import chol_inv, chol_inv2
@@ -247,7 +251,9 @@ def mgcfa_invariance(data: pd.DataFrame, factors: dict, group: str,
     blocks, sat, base, n = [], 0.0, 0.0, 0
     for g, name in enumerate(groups):
         X = d.loc[d[group] == name, items].to_numpy(dtype=float)
-        S = np.cov(X, rowvar=False, bias=True)
+        S = np.cov(X, rowvar=False, bias=True) if len(X) > 1 else np.zeros((p, p))
+        if np.linalg.eigvalsh(S).min() <= 1e-10 * max(np.trace(S), 1e-300):
+            raise ValueError(f"the items' covariance matrix in group {name} is singular")
         sat += len(X) * (np.linalg.slogdet(S)[1] + p)
         base += len(X) * (np.log(np.diag(S)).sum() + p)
         n += len(X)
@@ -316,8 +322,9 @@ def invariance_by_language(tidy: pd.DataFrame, min_n: int = 30) -> pd.DataFrame:
         try:
             res = mgcfa_invariance(d, {scale: list(items)}, "language", langs)
         except Exception as exc:  # a failed fit is reported, never raised into the report
+            why = str(exc) if isinstance(exc, ValueError) else type(exc).__name__
             rows.append(dict(scale=scale, languages=", ".join(langs), n=len(d),
-                             note=f"not tested: the model could not be fitted ({type(exc).__name__})"))
+                             note=f"not tested: the model could not be fitted ({why})"))
             continue
         for r in res.to_dict("records"):
             note = ""

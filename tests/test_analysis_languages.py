@@ -196,3 +196,12 @@ def test_section_reports_invariance(tidy):
     assert "metric" in h and "scalar" in h
     assert "not run" in L.languages_section(rel, it, lambda df: df.to_html())
     assert np.isfinite(rel.omega).all()
+
+
+def test_a_constant_item_is_reported_not_raised(tidy):
+    t = tidy.copy()
+    t.loc[t.language.astype(object) == "da", "psm_2"] = 3
+    inv = L.invariance_by_language(t)
+    psm = inv[inv.scale == "psm"]
+    assert len(psm) == 1 and "singular" in psm.note.iloc[0] and psm.level.isna().all()
+    assert (inv[inv.scale == "trust_manager"].level.tolist() == list(L.LEVELS))
