@@ -272,7 +272,8 @@ def estimate_tables(tidy: pd.DataFrame, plan: Plan, say: Callable[[str], None] =
                 checks=E.checks_table(tidy, eff, plan), by_version=E.by_version_table(tidy, plan),
                 bounds=B.bounds_table(tidy, plan), **Q.questions_tables(tidy, plan),  # issue 11, items 4-9
                 reliability_by_language=L.reliability_by_language(tidy, 1 - plan.alpha),
-                items_by_language=L.item_means_by_language(tidy), lin_covariates=LR.lin_covariates(tidy, plan))
+                items_by_language=L.item_means_by_language(tidy),
+                invariance_by_language=L.invariance_by_language(tidy), lin_covariates=LR.lin_covariates(tidy, plan))
 
 
 def make_figures(tables: dict[str, pd.DataFrame], plan: Plan) -> dict[str, str]:
@@ -294,7 +295,7 @@ def make_figures(tables: dict[str, pd.DataFrame], plan: Plan) -> dict[str, str]:
 
 def _versions() -> str:
     import importlib.metadata as md
-    pkgs = ["numpy", "pandas", "scipy", "statsmodels", "matplotlib", "pingouin"]
+    pkgs = ["numpy", "pandas", "scipy", "statsmodels", "matplotlib", "pingouin", "semopy"]
     parts = [f"Python {platform.python_version()}"]
     for p in pkgs:
         try:
@@ -630,14 +631,16 @@ def section_balance_ri(ctx: dict) -> str:
 
 
 def section_languages(ctx: dict) -> str:
-    """Issue 11: reliability and item means by language.
+    """Issue 11: reliability, item means and measurement invariance by language.
 
     Parameters
     ----------
     ctx : dict
         The report context (:func:`render_html`).
     """
-    return L.languages_section(ctx["t"]["reliability_by_language"], ctx["t"]["items_by_language"], _table)
+    t = ctx["t"]
+    return L.languages_section(t["reliability_by_language"], t["items_by_language"], _table,
+                               t.get("invariance_by_language"))
 
 
 def section_questions(ctx: dict) -> str:

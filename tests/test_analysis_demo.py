@@ -101,7 +101,7 @@ def test_dry_run_report_has_the_sections_of_issue_11(demo):
     assert assigned.realism.notna().any() and assigned.taught_tbm.notna().any()  # the bots answer them
     for name in ("bounds.csv", "taught_tbm.csv", "taught_tbm_by_arm.csv", "future_managers.csv",
                  "effects_by_taught_tbm.csv", "realism.csv", "reliability_by_language.csv",
-                 "items_by_language.csv", "lin_covariates.csv"):
+                 "items_by_language.csv", "invariance_by_language.csv", "lin_covariates.csv"):
         assert (out / name).stat().st_size > 0, name
     from analysis.plan import load_plan
     pairs = {(o, f) for _, o, f in load_plan().confirmatory if f != "manager:partner"}
