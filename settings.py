@@ -61,12 +61,10 @@ SESSION_CONFIGS = [
 # from a data-generating process with these effects for their assigned cell.
 if environ.get("OTREE_DRYRUN") == "1":
     SESSION_CONFIGS.append(dict(
+        next(c for c in SESSION_CONFIGS if c["name"] == "demo"),  # its apps, language, site
         name="dryrun",
         display_name="Dry run: a simulated class of bots (python -m analysis demo)",
-        app_sequence=["consent", "collab_experiment"],
         num_demo_participants=200,
-        language="en",
-        site="oslo",
         seed="dryrun",
         dgp_effect_manager=0.5,  # trust - control on attractiveness, trust_manager, autonomy (scale points)
         dgp_effect_partner=-0.4,  # other - same on collaboration (scale points)

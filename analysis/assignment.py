@@ -52,7 +52,13 @@ def stream_key(seed: str | int | None, session_code: str) -> str | None:
     """The key of a seeded session's random streams: the seed *and* the session code, so
     two sessions given the same seed (say, two classes both set to "demo") do not assign
     identically, while the same session re-created from its code and seed does. None
-    (cryptographic randomness) without a seed."""
+    (cryptographic randomness) without a seed.
+
+    Parameters
+    ----------
+    session_code : str
+        The oTree session code.
+    """
     if seed is None or str(seed).strip() == "":
         return None
     return f"{str(seed).strip()}@{session_code}"
@@ -72,7 +78,15 @@ def _rng(seed: str | int | None, *parts) -> random.Random:
 
 def presentation_rng(seed: str | int | None, session_code: str, id_in_session: int) -> random.Random:
     """One student's stream for presentation orders (scales, items, check options):
-    cryptographic, or reproducible from the seed and the session code."""
+    cryptographic, or reproducible from the seed and the session code.
+
+    Parameters
+    ----------
+    session_code : str
+        The oTree session code.
+    id_in_session : int
+        The student's number in the session.
+    """
     return _rng(stream_key(seed, session_code), "order", id_in_session)
 
 
@@ -109,6 +123,13 @@ def assign(
     `seed` (blank: cryptographic randomness) makes the blocks reproducible together
     with `session_code` (see `stream_key`). The input state is not modified, so a caller
     that fails before saving keeps the old state and nothing is half-assigned.
+
+    Parameters
+    ----------
+    block_size : int
+        Cells per block: 4 or 8.
+    now : datetime, optional
+        The assignment time recorded; default now (UTC).
     """
     if programme not in PROGRAMMES:
         raise ValueError(f"unknown programme {programme!r}; expected one of {PROGRAMMES}")
@@ -154,7 +175,13 @@ def assign(
 
 
 def cell_counts(assignments) -> dict[str, dict[tuple[str, str], int]]:
-    """Counts per stratum and cell, for checks and dashboards."""
+    """Counts per stratum and cell, for checks and dashboards.
+
+    Parameters
+    ----------
+    assignments : iterable of Assignment
+        Assignments made (from :func:`assign`).
+    """
     counts: dict[str, dict[tuple[str, str], int]] = {}
     for a in assignments:
         per = counts.setdefault(a.stratum, {c: 0 for c in CELLS})

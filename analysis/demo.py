@@ -64,6 +64,11 @@ def prepare_project(dest: Path, dgp: dict) -> Path:
 
     ``otree test`` takes no config overrides on the command line, so they are appended
     to the copy's ``settings.py``; the repository is never changed.
+
+    Parameters
+    ----------
+    dest : Path
+        Folder for the copy (created if missing).
     """
     dest.mkdir(parents=True, exist_ok=True)
     for part in PROJECT_PARTS:
@@ -82,7 +87,15 @@ def prepare_project(dest: Path, dgp: dict) -> Path:
 
 def run_bots(project: Path, n: int, export_dir: Path, log_path: Path,
              progress: Callable[[str], None]) -> None:
-    """``otree test dryrun n --export`` in ``project``; progress from the bots' submissions."""
+    """``otree test dryrun n --export`` in ``project``; progress from the bots' submissions.
+
+    Parameters
+    ----------
+    export_dir : Path
+        Where ``otree test --export`` writes its CSVs.
+    log_path : Path
+        File receiving the bots' output.
+    """
     exe = otree_executable()
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "OTREE_PRODUCTION", "OTREE_AUTH_LEVEL")}  # never a real database
@@ -143,6 +156,31 @@ def run_demo(out_dir: str | Path, n: int = 200, effect_manager: float = 0.5,
              progress: Callable[[str], None] | None = None, keep_project: bool = False) -> dict:
     """Create a session of the real apps, send a simulated class through it, write the report.
 
+    Parameters
+    ----------
+    out_dir : path
+        Folder for the report and the export, created if missing.
+    n : int
+        Number of simulated students.
+    effect_manager : float
+        Injected manager effect (trust - control), in scale points.
+    effect_partner : float
+        Injected partner effect (other - same), in scale points.
+    effect_interaction : float
+        Injected manager x partner interaction, in scale points.
+    decline : float
+        Share of students who decline consent.
+    seed : int
+        Seed of the session (assignment) and of the simulated answers.
+    plan : Plan, optional
+        The analysis plan; default the project's default plan.
+    draws : int or None
+        Randomisation-inference draws; None keeps the plan's number.
+    progress : callable, optional
+        Called with a short message at each step; None for silence.
+    keep_project : bool
+        Keep the throw-away project copy (for debugging).
+
     Returns
     -------
     dict
@@ -178,7 +216,7 @@ def run_demo(out_dir: str | Path, n: int = 200, effect_manager: float = 0.5,
         t1 = time.perf_counter()
         say(f"bots finished in {t1 - t0:.0f} s; exported to {export}")
         paths = run_report([export / "collab_experiment_custom.csv"], out, plan, progress=say,
-                           include_bots=True)
+                           include_bots=True, command="python -m analysis demo")
         t2 = time.perf_counter()
     finally:
         if not keep_project:

@@ -102,13 +102,27 @@ class Design:
         return self.sesoi_sd * self.outcome_sd
 
     def effect(self, factor: str, programme: str) -> float:
-        """The estimand in scale points: the assumed effect, diluted by check failures."""
+        """The estimand in scale points: the assumed effect, diluted by check failures.
+
+        Parameters
+        ----------
+        factor : str
+            ``manager``, ``partner`` or ``manager:partner``.
+        programme : str
+            A programme code.
+        """
         return (float(self.effect_sd.get(factor, {}).get(programme, 0.0)) * self.outcome_sd
                 * (1 - self.check_failure))
 
 
 def parse_n(text: str) -> dict[str, int]:
-    """``nursing=120,teacher=120`` -> {'nursing': 120, 'teacher': 120}."""
+    """``nursing=120,teacher=120`` -> {'nursing': 120, 'teacher': 120}.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated ``programme=count`` pairs.
+    """
     out = {}
     for part in filter(None, (x.strip() for x in text.split(","))):
         name, _, value = part.partition("=")
@@ -153,7 +167,15 @@ def design_from_plan(plan: Plan, **overrides) -> Design:
 # ---------------------------------------------------------------- simulation
 def assign_cells(design: Design, sim: int) -> np.ndarray:
     """Cell index (0-3 in :data:`analysis.estimators.CELL_ORDER`) of every student in one
-    simulated study, from the real assignment module (programme-major order)."""
+    simulated study, from the real assignment module (programme-major order).
+
+    Parameters
+    ----------
+    design : Design
+        The assumed design (sizes, effects, attrition, simulations).
+    sim : int
+        Index of the simulated study (seeds its assignment).
+    """
     asg = load_assignment()
     index = {c: k for k, c in enumerate(est.CELL_ORDER)}
     cells = []
@@ -183,7 +205,13 @@ class Simulated:
 
 
 def simulate(design: Design, progress: Callable[[str], None] | None = None) -> Simulated:
-    """Draw ``design.sims`` studies: assignment (real module), attrition, outcomes."""
+    """Draw ``design.sims`` studies: assignment (real module), attrition, outcomes.
+
+    Parameters
+    ----------
+    progress : callable, optional
+        Called with a short message at each step; None for silence.
+    """
     say = progress or (lambda m: None)
     S = design.sims
     prog = np.concatenate([np.full(int(design.n[p]), j) for j, p in enumerate(design.programmes)])
@@ -210,6 +238,13 @@ def simulate(design: Design, progress: Callable[[str], None] | None = None) -> S
 
 def estimate(sim: Simulated, design: Design) -> dict[tuple[str, str, str], dict[str, np.ndarray]]:
     """Estimates, SEs, dfs and intervals of every diagnosed row for every simulation.
+
+    Parameters
+    ----------
+    sim : Simulated
+        The simulated studies (:func:`simulate`).
+    design : Design
+        The assumed design (sizes, effects, attrition, simulations).
 
     Returns
     -------
@@ -255,7 +290,17 @@ def _row(e, se, df, n, design: Design) -> dict[str, np.ndarray]:
 
 def power_curve(r: dict[str, np.ndarray], truth: float, deltas: np.ndarray, alpha: float
                 ) -> np.ndarray:
-    """Simulated power at each effect in ``deltas`` (same units as the estimates)."""
+    """Simulated power at each effect in ``deltas`` (same units as the estimates).
+
+    Parameters
+    ----------
+    r : dict of arrays
+        One row's per-simulation results (``est``, ``se``, ``df``).
+    truth : float
+        The effect the simulations were drawn with.
+    alpha : float
+        Two-sided significance level.
+    """
     ok = np.isfinite(r["est"]) & np.isfinite(r["se"]) & (r["se"] > 0)
     if not ok.any():
         return np.full(len(deltas), np.nan)
@@ -291,7 +336,17 @@ def equivalence_power(r: dict[str, np.ndarray], truth: float, sesoi: float, alph
 
 
 def mde(r: dict[str, np.ndarray], truth: float, alpha: float, target: float = 0.8) -> float:
-    """Smallest effect with simulated power >= target (linear interpolation on a fine grid)."""
+    """Smallest effect with simulated power >= target (linear interpolation on a fine grid).
+
+    Parameters
+    ----------
+    r : dict of arrays
+        One row's per-simulation results (``est``, ``se``, ``df``).
+    truth : float
+        The effect the simulations were drawn with.
+    alpha : float
+        Two-sided significance level.
+    """
     se = np.nanmedian(r["se"]) if np.isfinite(r["se"]).any() else np.nan
     if not np.isfinite(se):
         return np.nan
@@ -310,6 +365,13 @@ def mde(r: dict[str, np.ndarray], truth: float, alpha: float, target: float = 0.
 def diagnose(design: Design, progress: Callable[[str], None] | None = None
              ) -> tuple[pd.DataFrame, dict]:
     """Simulate and summarise: one row per factor x programme x estimator.
+
+    Parameters
+    ----------
+    design : Design
+        The assumed design (sizes, effects, attrition, simulations).
+    progress : callable, optional
+        Called with a short message at each step; None for silence.
 
     Returns
     -------
@@ -375,7 +437,17 @@ def diagnose(design: Design, progress: Callable[[str], None] | None = None
 
 # ---------------------------------------------------------------- output
 def power_curve_plot(diag: pd.DataFrame, raw: dict, design: Design):
-    """Simulated power against the effect (in SDs) for the pooled and per-programme rows."""
+    """Simulated power against the effect (in SDs) for the pooled and per-programme rows.
+
+    Parameters
+    ----------
+    diag : DataFrame
+        The diagnosis (:func:`diagnose`).
+    raw : dict
+        The per-simulation results (:func:`diagnose`).
+    design : Design
+        The assumed design (sizes, effects, attrition, simulations).
+    """
     from .htmlparts import plt
     fig, axes = plt.subplots(1, len(DESIGN_FACTORS), figsize=(4.2 * len(DESIGN_FACTORS), 3.4),
                              sharey=True, squeeze=False)
@@ -405,7 +477,13 @@ def power_curve_plot(diag: pd.DataFrame, raw: dict, design: Design):
 
 
 def design_summary_text(design: Design) -> list[str]:
-    """The assumptions in words (for the HTML summary and the pre-registration)."""
+    """The assumptions in words (for the HTML summary and the pre-registration).
+
+    Parameters
+    ----------
+    design : Design
+        The assumed design (sizes, effects, attrition, simulations).
+    """
     n = ", ".join(f"{p} {design.n[p]}" for p in design.programmes)
     eff = "; ".join(f"{f}: " + ", ".join(f"{p} {design.effect_sd.get(f, {}).get(p, 0.0):g}"
                                          for p in design.programmes) for f in DESIGN_FACTORS)
@@ -421,6 +499,19 @@ def design_summary_text(design: Design) -> list[str]:
         f"Smallest effect of interest {design.sesoi_sd:g} outcome SDs = {design.sesoi:.2f} scale points "
         "(the plan's sesoi_sd; the equivalence tests are diagnosed against it).",
     ]
+
+
+def _lin_terms_html(plan, design, out, paths, table) -> str:
+    """Lin's covariate rule at the design's sizes (``lin_terms.csv``; issue 11, item 8)."""
+    if plan is None:
+        return ""
+    from .lin_rule import planned_terms
+    pt = planned_terms(plan, design.n, design.attrition)
+    paths["lin_terms"] = out / "lin_terms.csv"
+    pt.to_csv(paths["lin_terms"], index=False)
+    return ("<h2>Lin's estimator at these sizes</h2><p>The plan's covariate rule: at most "
+            "floor(share × smaller arm) covariate columns, covariates entering whole in the plan's "
+            "order (the report applies the same rule to the data).</p>" + table(pt))
 
 
 def write_diagnosis(diag: pd.DataFrame, raw: dict, design: Design, out_dir: str | Path,
@@ -466,6 +557,7 @@ def write_diagnosis(diag: pd.DataFrame, raw: dict, design: Design, out_dir: str 
         "<h2>Power curves</h2>", png(power_curve_plot(diag, raw, design)),
         "<h2>Every row</h2>", table(diag[main]),
         "<h3>Every row: further diagnosands</h3>", table(diag[extra]),
+        _lin_terms_html(plan, design, out, paths, table),  # issue 11, item 8: Lin's rule at these sizes
         f"<footer><p>{design.sims} simulations in {t['total_s']:.1f} s (assignment "
         f"{t['assignment_s']:.1f} s, estimation {t['estimation_s']:.1f} s). "
         + (f"Plan {_html.escape(plan.name)}, SHA-256 {plan.sha256}. " if plan else "")

@@ -149,7 +149,13 @@ def sesoi_table(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 
 
 def heterogeneity_table(tidy: pd.DataFrame) -> pd.DataFrame:
-    """Treatment x programme Wald tests (HC2) for every outcome and factor."""
+    """Treatment x programme Wald tests (HC2) for every outcome and factor.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (one row per participant, the contract's columns).
+    """
     s = _sample(tidy)
     return pd.DataFrame([est.heterogeneity(s, o, f) for o in EFFECT_OUTCOMES
                          for f in (*FACTORS, INTERACTION)])
@@ -179,7 +185,13 @@ def equivalence_table(effects: pd.DataFrame, plan: Plan, sesoi: pd.DataFrame) ->
 
 
 def block_ids(df: pd.DataFrame) -> np.ndarray:
-    """Randomisation block of each person: session x stratum x block number."""
+    """Randomisation block of each person: session x stratum x block number.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy rows with ``session_code``, ``stratum``, ``programme`` and ``block``.
+    """
     stratum = df["stratum"].fillna(df["programme"]).astype("str")
     key = (df["session_code"].astype("str") + "|" + stratum + "|"
            + df["block"].astype("str").fillna("?"))
@@ -415,7 +427,15 @@ def sensitivity_table(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 
 
 def cell_means(tidy: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
-    """Mean of each outcome per programme and cell, with a t interval."""
+    """Mean of each outcome per programme and cell, with a t interval.
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (one row per participant, the contract's columns).
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
+    """
     from scipy import stats
     base = tidy[tidy["assigned"].fillna(False).astype(bool)
                 & ~tidy["withdrawn"].fillna(False).astype(bool)]

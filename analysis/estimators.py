@@ -55,6 +55,15 @@ def cell_contrast(ns: np.ndarray, means: np.ndarray, variances: np.ndarray, fact
     variance of a cell mean is s^2/n and that of the contrast sum_k c_k^2 s_k^2 / n_k:
     identical to the +-1/2-coded OLS with HC2 (MacKinnon & White 1985), without the
     matrix algebra, so thousands of simulated studies are estimated at once.
+
+    Parameters
+    ----------
+    ns : array
+        Cell sizes (last axis: the four cells of :data:`CELL_ORDER`).
+    variances : array
+        Cell variances (ddof=1), same shape.
+    factor : {'manager', 'partner', 'manager:partner'}
+        The factor (or the interaction) whose contrast is taken.
     """
     c = CELL_CONTRASTS[factor]
     est = (means * c).sum(axis=-1)
@@ -70,6 +79,15 @@ def pooled(est: np.ndarray, var: np.ndarray, n: np.ndarray, k: int
 
     estimate = sum_j (N_j/N) tau_j, SE = sqrt(sum_j (N_j/N)^2 V_j), df = N - k J over the
     programmes that are estimable (finite variance); NaN when none is.
+
+    Parameters
+    ----------
+    est : array
+        Per-programme estimates (last axis: programmes).
+    var : array
+        Their variances, same shape.
+    n : array
+        Their sample sizes, same shape.
     """
     ok = np.isfinite(var) & np.isfinite(est)
     n = np.where(ok, n, 0).astype(float)
@@ -91,6 +109,13 @@ def welch(y1: np.ndarray, y0: np.ndarray) -> tuple[float, float, float]:
     diagnosis calls those on many simulated studies at once), computed by
     :func:`analysis.core.welch`, which the app's class results page calls too.
 
+    Parameters
+    ----------
+    y1 : array
+        Outcomes of the treated group.
+    y0 : array
+        Outcomes of the control group.
+
     Returns
     -------
     estimate, std_error, df : float
@@ -109,6 +134,11 @@ def welch(y1: np.ndarray, y0: np.ndarray) -> tuple[float, float, float]:
 
 def ols_hc2(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """OLS coefficients with the HC2 covariance matrix.
+
+    Parameters
+    ----------
+    y : array (n,)
+        Outcome.
 
     Returns
     -------
@@ -161,6 +191,15 @@ def hedges_g(y1: np.ndarray, y0: np.ndarray, alpha: float = ALPHA) -> tuple[floa
     g = J * (mean1 - mean0) / s_pooled, J = 1 - 3 / (4 (n1 + n0) - 9); the interval is
     g +- t_{n1+n0-2} * sqrt((n1 + n0) / (n1 n0) + g^2 / (2 (n1 + n0))) (Hedges & Olkin
     1985; the formula of pingouin's ``compute_esci``, without its rounding).
+
+    Parameters
+    ----------
+    y1 : array
+        Outcomes of the treated group.
+    y0 : array
+        Outcomes of the control group.
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
     """
     n1, n0 = len(y1), len(y0)
     if n1 < 2 or n0 < 2:
@@ -178,7 +217,31 @@ def make_row(outcome: str, factor: str, programme: str, estimator: str, estimate
              std_error: float, df: float, n_treated: int, n_control: int,
              alpha: float = ALPHA, g: tuple[float, float, float] = (np.nan,) * 3,
              note: str = "") -> dict:
-    """One effects row: t interval and two-sided t p-value from estimate, SE and df."""
+    """One effects row: t interval and two-sided t p-value from estimate, SE and df.
+
+    Parameters
+    ----------
+    outcome : str
+        The outcome column.
+    factor : str
+        ``manager``, ``partner`` or ``manager:partner``.
+    programme : str
+        A programme code or ``pooled``.
+    estimator : str
+        The estimator's name.
+    std_error : float
+        Its standard error.
+    n_treated : int
+        People in the treated arm.
+    n_control : int
+        People in the control arm.
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
+    g : tuple of float
+        Hedges' g and its interval (NaN when not computed).
+    note : str
+        Why a row is not estimable or was adapted; empty otherwise.
+    """
     ok = np.isfinite(estimate) and np.isfinite(std_error) and np.isfinite(df) and std_error > 0
     if ok:
         lo, hi, p = (float(x) for x in t_inference(estimate, std_error, df, alpha))
@@ -195,20 +258,39 @@ def make_row(outcome: str, factor: str, programme: str, estimator: str, estimate
 
 
 def rows_to_frame(rows: Iterable[dict]) -> pd.DataFrame:
+    """Effects rows (dicts from :func:`make_row`) as a DataFrame with the effects columns and integer counts.
+
+    Parameters
+    ----------
+    rows : iterable of dict
+        Rows from :func:`make_row`.
+    """
     df = pd.DataFrame(list(rows), columns=list(EFFECT_COLUMNS))
     return df.astype({"n_treated": "int64", "n_control": "int64"})
 
 
 # ---------------------------------------------------------------- data helpers
 def analysis_sample(tidy: pd.DataFrame) -> pd.DataFrame:
-    """Assigned, not withdrawn, in a programme with its own effects (intention to treat)."""
+    """Assigned, not withdrawn, in a programme with its own effects (intention to treat).
+
+    Parameters
+    ----------
+    tidy : DataFrame
+        The tidy table (one row per participant, the contract's columns).
+    """
     keep = (tidy["assigned"].fillna(False).astype(bool) & ~tidy["withdrawn"].fillna(False).astype(bool)
             & tidy["programme"].isin(EFFECT_PROGRAMMES))
     return tidy.loc[keep.to_numpy()]
 
 
 def treatment(df: pd.DataFrame, factor: str) -> np.ndarray:
-    """1 for the treated code of ``factor`` (trust; other), 0 for the control code."""
+    """1 for the treated code of ``factor`` (trust; other), 0 for the control code.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy rows.
+    """
     treated, _ = FACTORS[factor]
     return (df[factor] == treated).to_numpy(dtype=float)
 
@@ -241,6 +323,11 @@ def difference_in_means(df: pd.DataFrame, outcome: str, factor: str,
     outcome : str
         A numeric column (a scale score, or a 0/1 manipulation-check outcome).
     factor : {'manager', 'partner'}
+    programmes : sequence of str, optional
+        Programmes to estimate; default every programme with its own effects
+        (``EFFECT_PROGRAMMES``).
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
 
     Returns
     -------
@@ -266,6 +353,11 @@ def covariate_matrix(df: pd.DataFrame, numeric: Sequence[str], categorical: Sequ
     Missing values are filled with the column mean and flagged by an indicator
     column (pre-treatment, so this keeps people without changing the estimand).
     Levels held by fewer than two people are merged into the reference level.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy rows.
     """
     cols = []
     for c in numeric:
@@ -298,6 +390,20 @@ def lin(df: pd.DataFrame, outcome: str, factor: str, numeric: Sequence[str],
 
     Regresses the outcome on the treatment, the covariates centred at their programme
     mean, and their interactions; the treatment coefficient is the adjusted ATE.
+
+    Parameters
+    ----------
+    factor : {'manager', 'partner'}
+        The factor whose effect is estimated.
+    numeric : sequence of str
+        Numeric pre-treatment covariates.
+    categorical : sequence of str
+        Categorical pre-treatment covariates.
+    programmes : sequence of str, optional
+        Programmes to estimate; default every programme with its own effects
+        (``EFFECT_PROGRAMMES``).
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
     """
     rows = []
     for prog in _programmes(df, programmes):
@@ -334,7 +440,15 @@ def lin(df: pd.DataFrame, outcome: str, factor: str, numeric: Sequence[str],
 
 
 def cell_masks(manager: np.ndarray, partner: np.ndarray) -> np.ndarray:
-    """Membership of the four cells (:data:`CELL_ORDER`) as a boolean array (..., 4, n)."""
+    """Membership of the four cells (:data:`CELL_ORDER`) as a boolean array (..., 4, n).
+
+    Parameters
+    ----------
+    manager : array
+        Each person's manager arm (``trust``/``control``).
+    partner : array
+        Each person's partner arm (``other``/``same``).
+    """
     return np.stack([(manager == m) & (partner == q) for m, q in CELL_ORDER], axis=-2)
 
 
@@ -355,6 +469,16 @@ def factorial(df: pd.DataFrame, outcome: str, programmes: Sequence[str] | None =
     other-profession partner minus that with a same-profession partner. Computed as
     contrasts of cell means (:func:`cell_contrast`), which equal the OLS coefficients
     and their HC2 standard errors exactly.
+
+    Parameters
+    ----------
+    outcome : str
+        A numeric column (a scale score, or a 0/1 manipulation-check outcome).
+    programmes : sequence of str, optional
+        Programmes to estimate; default every programme with its own effects
+        (``EFFECT_PROGRAMMES``).
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
     """
     rows = []
     for prog in _programmes(df, programmes):
@@ -405,6 +529,15 @@ def block_weighted(df: pd.DataFrame, outcome: str, factor: str,
     coefficient and HC2 SE of the regression on treatment, centred programme dummies
     and their interactions. Programmes that cannot be estimated are left out and named
     in ``note``.
+
+    Parameters
+    ----------
+    outcome : str
+        A numeric column (a scale score, or a 0/1 manipulation-check outcome).
+    factor : {'manager', 'partner', 'manager:partner'}
+        The factor (or the interaction) whose contrast is taken.
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
     """
     progs = _programmes(df, programmes)
     per = _per_programme(df, outcome, factor, progs)
@@ -430,6 +563,13 @@ def fixed_effects(df: pd.DataFrame, outcome: str, factor: str,
 
     Weights programmes by N_j p_j (1 - p_j), not by size, so it can differ from the
     block-weighted estimate when the treated share varies across programmes.
+
+    Parameters
+    ----------
+    factor : {'manager', 'partner'}
+        The factor whose effect is estimated.
+    alpha : float
+        Two-sided significance level; intervals are (1 - alpha).
     """
     progs = _programmes(df, programmes)
     d = df[df["programme"].isin(progs) & df[outcome].notna() & df[factor].notna()]

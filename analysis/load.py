@@ -32,6 +32,26 @@ _TRUE = {"1", "1.0", "true", "True", "TRUE", "yes"}
 _FALSE = {"0", "0.0", "false", "False", "FALSE", "no"}
 
 
+def shown_path(path: str | Path, cwd: str | Path | None = None) -> str:
+    """A file's name as reports and notes show it: relative to the current folder when the
+    file is inside it, else its name alone; never an absolute path (a shared report must
+    not show a researcher's home folder).
+
+    Parameters
+    ----------
+    path : path
+        The file.
+    cwd : path, optional
+        The folder paths are shown relative to (default: the current one).
+    """
+    p = Path(path)
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    try:
+        return p.resolve().relative_to(base.resolve()).as_posix()
+    except (ValueError, OSError):
+        return p.name
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
         raw = path.read_bytes()
@@ -316,10 +336,10 @@ def tidy_from_exports(paths: Sequence[str | Path], withdrawals: str | Path | Non
         kind, rows = read_export(p)
         absent = rows.attrs.get("absent", [])
         frames.append(rows)
-        notes.append(f"{p}: {kind} export, {len(rows)} rows")
+        notes.append(f"{shown_path(p)}: {kind} export, {len(rows)} rows")
         if absent:
             vers = sorted(rows["instrument_version"].dropna().astype(str).unique())
-            notes.append(f"{p}: no column {', '.join(absent)} (an export of instrument "
+            notes.append(f"{shown_path(p)}: no column {', '.join(absent)} (an export of instrument "
                          f"{', '.join(vers) or 'version unknown'}, before they were added): left empty")
     df = pd.concat(frames, ignore_index=True)
     bots = df["is_bot"].isin(["1", "1.0", "True", "true"])

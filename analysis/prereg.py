@@ -23,6 +23,7 @@ from .contract import (CHECK_SCALE_FACTORS, EFFECT_OUTCOMES, FACTORS, INTERACTIO
 from .nested import flatten
 from .errors import AnalysisInputError
 from .plan import Plan
+from . import bounds, lin_rule, sessions  # issue 11, items 4, 5, 8
 
 PLAN_MARK = "registered-plan"
 _FACTOR_WORDS = {"manager": "manager (trust − control)", "partner": "partner (other − same)",
@@ -46,7 +47,15 @@ def _md_table(df: pd.DataFrame, digits: int = 3) -> str:
 
 def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
                     design_text: list[str] | None = None, title: str | None = None) -> str:
-    """The pre-registration document (Markdown), from the plan and its diagnosis."""
+    """The pre-registration document (Markdown), from the plan and its diagnosis.
+
+    Parameters
+    ----------
+    design_text : list of str, optional
+        The design's assumptions in words.
+    title : str, optional
+        The document's title; default the study's.
+    """
     raw = plan.raw
     hyp = raw.get("hypotheses", {})
     conf = plan.confirmatory
@@ -99,6 +108,7 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
               f"{', '.join(plan.categorical_covariates)} (categorical); missing covariates mean-filled "
               "with an indicator. Manipulation checks are also analysed as outcomes (share choosing "
               "the treated arm's option).", ""]
+    lines[-1:-1] = lin_rule.prereg_lines(plan)  # issue 11, item 8
     per = ", then ".join(f"`{x}`" for x in plan.primary[registry.PER_PROGRAMME])
     lines += ["## 5. Inference, families and corrections", "",
               f"- Level α = {plan.alpha:g}, two-sided; 95% t intervals.",
@@ -122,6 +132,7 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
               f"- Equivalence (TOST) against ±{plan.sesoi_sd:g} outcome SDs (section 6) for every "
               "outcome row.",
               "- Heterogeneity across programmes: HC2 Wald test (Cochran's Q).", ""]
+    lines[-1:-1] = sessions.prereg_lines()  # issue 11, item 5
     lines += ["## 6. Smallest effect size of interest", "",
               f"{plan.sesoi_sd:g} outcome SDs, in both directions: the equivalence bounds, the band in "
               "the report's coefficient plot and the reference of the sample-size justification. The "
@@ -145,6 +156,7 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
               "reported as not estimable; the pooled estimate leaves such programmes out and names them.",
               "- Privacy: combinations of programme × site × age band × gender with fewer than 5 people "
               "are reported; published tidy data may coarsen age band and gender in such cells.", ""]
+    lines[-1:-1] = bounds.prereg_lines(plan)  # issue 11, item 4
     lines += ["## 8. Sample size justification", ""]
     if diagnosis is None:
         lines += ["No design diagnosis was attached.", ""]
@@ -193,7 +205,15 @@ def render_markdown(plan: Plan, diagnosis: pd.DataFrame | None = None,
 
 
 def markdown_to_html(md: str, title: str = "Pre-registration") -> str:
-    """The small Markdown subset :func:`render_markdown` writes, as a self-contained page."""
+    """The small Markdown subset :func:`render_markdown` writes, as a self-contained page.
+
+    Parameters
+    ----------
+    md : str
+        Markdown from :func:`render_markdown`.
+    title : str
+        The page title.
+    """
     from .htmlparts import CSS
 
     def inline(t: str) -> str:
@@ -242,6 +262,11 @@ def markdown_to_html(md: str, title: str = "Pre-registration") -> str:
 # ---------------------------------------------------------------- the registered plan
 def registered_plan_text(path: str | Path) -> tuple[str, str]:
     """The registered plan's text and SHA-256: from a pre-registration (.md) or a plan (.toml).
+
+    Parameters
+    ----------
+    path : path
+        A pre-registration (.md) or a plan (.toml).
 
     Raises
     ------
@@ -294,7 +319,17 @@ def plan_deviations(plan: Plan, registered: str | Path) -> list[dict]:
 def data_deviations(effects: pd.DataFrame, ri: pd.DataFrame | None = None,
                     notes: list[str] | None = None) -> list[dict]:
     """Data-driven deviations: rows not estimable, programmes left out, covariates dropped,
-    and what the loader changed (bots kept, cells coarsened)."""
+    and what the loader changed (bots kept, cells coarsened).
+
+    Parameters
+    ----------
+    effects : DataFrame
+        Effects rows (:func:`analysis.effects.estimate_effects`).
+    ri : DataFrame, optional
+        Randomisation-inference rows (:func:`analysis.effects.ri_table`).
+    notes : list of str, optional
+        What the loader changed (bots kept, cells coarsened).
+    """
     rows = []
     noted = effects["note"].fillna("").astype(str) != ""
     if "adjustment" in effects:  # a planned robustness row that cannot be estimated keeps
@@ -316,12 +351,40 @@ def data_deviations(effects: pd.DataFrame, ri: pd.DataFrame | None = None,
 def deviations_table(plan: Plan, effects: pd.DataFrame, ri: pd.DataFrame | None = None,
                      notes: list[str] | None = None, registered: str | Path | None = None
                      ) -> pd.DataFrame:
+    """Every deviation from the plan: the plan's own changes since registration, then the data-driven ones.
+
+    Parameters
+    ----------
+    plan : Plan
+        The analysis plan (:func:`analysis.plan.load_plan`).
+    effects : DataFrame
+        Effects rows (:func:`analysis.effects.estimate_effects`).
+    ri : DataFrame, optional
+        Randomisation-inference rows.
+    notes : list of str, optional
+        What the loader changed.
+    registered : path, optional
+        The registered pre-registration or plan to compare with.
+    """
     rows = (plan_deviations(plan, registered) if registered else []) + data_deviations(effects, ri, notes)
     return pd.DataFrame(rows, columns=list(DEVIATION_COLUMNS))
 
 
 def write_preregistration(plan: Plan, out_dir: str | Path, diagnosis: pd.DataFrame | None = None,
                           design_text: list[str] | None = None) -> dict[str, Path]:
+    """Write ``prereg.md`` and ``prereg.html``; returns their paths by kind.
+
+    Parameters
+    ----------
+    plan : Plan
+        The analysis plan (:func:`analysis.plan.load_plan`).
+    out_dir : path
+        Output folder, created if missing.
+    diagnosis : DataFrame, optional
+        The design diagnosis.
+    design_text : list of str, optional
+        The design's assumptions in words.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     md = render_markdown(plan, diagnosis, design_text)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Callable
 import pandas as pd
 
 from . import estimators as est
+from . import lin_rule  # issue 11, item 8
 from .contract import FACTORS, INTERACTION
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,9 +84,10 @@ class Estimator:
         if self.joint:
             rows = self.function(sample, outcome, alpha=plan.alpha)
             return rows[rows["factor"].isin(wanted)]
-        if self.function is est.lin:
+        if self.function is lin_rule.lin:  # issue 11, item 8: the plan's covariate rule
             frames = [self.function(sample, outcome, f, plan.numeric_covariates,
-                                    plan.categorical_covariates, alpha=plan.alpha) for f in wanted]
+                                    plan.categorical_covariates, alpha=plan.alpha,
+                                    rule=lin_rule.rule_of(plan)) for f in wanted]
         else:
             frames = [self.function(sample, outcome, f, alpha=plan.alpha) for f in wanted]
         return pd.concat(frames, ignore_index=True)
@@ -98,9 +100,10 @@ ESTIMATORS: dict[str, Estimator] = {e.name: e for e in (
     Estimator("factorial", est.factorial, PER_PROGRAMME, PRIMARY,
               "OLS on ±½-coded manager, partner and their product per programme; HC2 SE, df n − 4 "
               "(the per-programme estimator of the interaction)", ALL_EFFECTS, joint=True),
-    Estimator("lin", est.lin, PER_PROGRAMME, ROBUSTNESS,
+    Estimator("lin", lin_rule.lin, PER_PROGRAMME, ROBUSTNESS,
               "Lin (2013): treatment, centred covariates and their interactions per programme; "
-              "HC2 SE, df n − k"),
+              "HC2 SE, df n − k; the covariates that enter follow the plan's [covariates.lin] rule "
+              "(sparse levels merged, columns capped at a share of the smaller arm)"),
     Estimator("block_weighted", est.block_weighted, POOLED, PRIMARY,
               "Σ (N_j/N) τ̂_j over programmes with Neyman (= HC2) variances; df N − 2J "
               "(N − 4J for the interaction)", ALL_EFFECTS),

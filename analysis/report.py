@@ -18,14 +18,22 @@ from . import effects as E
 from . import registry
 from .contract import EFFECT_OUTCOMES, EFFECT_PROGRAMMES, FACTORS, INTERACTION, PROGRAMMES
 from .htmlparts import CSS, plt, png as _png, table as _table  # noqa: F401  (CSS: older imports)
-from .load import tidy_from_exports, write_tidy
+from .load import shown_path, tidy_from_exports, write_tidy
 from .measurement import balance, flow, reliability
 from .plan import Plan
 from .prereg import deviations_table
 from .privacy import privacy_notes
+from . import balance_ri as BR, bounds as B, languages as L, lin_rule as LR, questions as Q, sessions as S  # noqa: E501  (issue 11)
 
 
 def sha256_file(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, as hex.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -79,7 +87,13 @@ def coefficient_plot(effects: pd.DataFrame, plan: Plan, sesoi: dict[str, float] 
 
 
 def cell_means_plot(cm: pd.DataFrame) -> plt.Figure:
-    """Cell means (95% CI) per programme: partner on the x axis, one line per manager arm."""
+    """Cell means (95% CI) per programme: partner on the x axis, one line per manager arm.
+
+    Parameters
+    ----------
+    cm : DataFrame
+        Cell means (:func:`analysis.effects.cell_means`).
+    """
     progs = [p for p in PROGRAMMES if p in set(cm.programme)]
     fig, axes = plt.subplots(len(EFFECT_OUTCOMES), max(1, len(progs)),
                              figsize=(2.6 * max(1, len(progs)), 2.2 * len(EFFECT_OUTCOMES)),
@@ -105,7 +119,13 @@ def cell_means_plot(cm: pd.DataFrame) -> plt.Figure:
 
 
 def flow_plot(fl: pd.DataFrame) -> plt.Figure:
-    """A CONSORT-style diagram: boxes from opening the link to completing."""
+    """A CONSORT-style diagram: boxes from opening the link to completing.
+
+    Parameters
+    ----------
+    fl : DataFrame
+        The flow table (:func:`analysis.measurement.flow`).
+    """
     top = fl[fl.programme == "all"].iloc[0]
     progs = fl[(fl.programme != "all") & (fl.manager == "all arms")]
     fig, ax = plt.subplots(figsize=(max(8, 2.9 * len(progs)), 4.8))
@@ -149,7 +169,8 @@ def flow_plot(fl: pd.DataFrame) -> plt.Figure:
 def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
                withdrawals: str | Path | None = None,
                progress: Callable[[str], None] | None = None, include_bots: bool = False,
-               registered: str | Path | None = None, coarsen: bool = False) -> dict[str, Path]:
+               registered: str | Path | None = None, coarsen: bool = False,
+               command: str = "python -m analysis report") -> dict[str, Path]:
     """Load, estimate and write every output; returns the written paths by name.
 
     Parameters
@@ -170,6 +191,11 @@ def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
         The registered ``prereg.md`` or plan; differences are listed as deviations.
     coarsen : bool
         Coarsen small cells for privacy before writing tidy data.
+    command : str
+        The command that made the report, named in its footer.
+
+    Files are named in the report by `load.shown_path` (relative to the current folder
+    or by name alone), never by an absolute path.
     """
     say = progress or (lambda msg: None)
     out = Path(out_dir)
@@ -202,15 +228,15 @@ def run_report(inputs: Sequence[str | Path], out_dir: str | Path, plan: Plan,
     say(f"[7/{steps}] figures")
     figs = make_figures(tables, plan)
     say(f"[8/{steps}] report.html")
-    hashes = {str(p): sha256_file(p) for p in inputs}
+    hashes = {shown_path(p): sha256_file(p) for p in inputs}
     hashes["tidy.csv (this run)"] = sha256_file(paths["tidy"])
     paths["report"] = out / "report.html"
     reg = None
     if registered is not None:
-        hashes[f"registered plan {registered}"] = sha256_file(registered)
-        reg = str(registered)
+        hashes[f"registered plan {shown_path(registered)}"] = sha256_file(registered)
+        reg = shown_path(registered)
     ctx = dict(t=tables, figs=figs, plan=plan, hashes=hashes, notes=notes, n=len(tidy),
-               registered=reg)
+               registered=reg, command=command)
     paths["report"].write_text(render_html(ctx), encoding="utf-8")
     say(f"done in {time.perf_counter() - t0:.1f} s: {out}")
     return paths
@@ -233,15 +259,21 @@ def estimate_tables(tidy: pd.DataFrame, plan: Plan, say: Callable[[str], None] =
     het = E.heterogeneity_table(tidy)
     ses = E.sesoi_table(tidy, plan)
     eq = E.equivalence_table(eff, plan, ses)
+    eff, het = S.add_session_rows(eff, tidy, plan), S.add_session_heterogeneity(het, tidy, plan)  # issue 11, item 5
     say("[4/8] randomisation inference")
     ri = E.ri_table(tidy, eff, plan, progress=lambda m: say(f"      {m}"))
     say("[5/8] flow, balance, reliability, checks")
     return dict(effects=eff, heterogeneity=het, sesoi=ses, equivalence=eq,
                 randomisation_inference=ri, flow=flow(tidy),
-                balance=balance(tidy, plan.numeric_covariates, plan.categorical_covariates),
+                balance=BR.add_randomisation_omnibus(  # issue 11, item 7
+                    balance(tidy, plan.numeric_covariates, plan.categorical_covariates), tidy, plan),
                 reliability=reliability(tidy, 1 - plan.alpha),
                 sensitivity=E.sensitivity_table(tidy, plan), cell_means=E.cell_means(tidy, plan.alpha),
-                checks=E.checks_table(tidy, eff, plan), by_version=E.by_version_table(tidy, plan))
+                checks=E.checks_table(tidy, eff, plan), by_version=E.by_version_table(tidy, plan),
+                bounds=B.bounds_table(tidy, plan), **Q.questions_tables(tidy, plan),  # issue 11, items 4-9
+                reliability_by_language=L.reliability_by_language(tidy, 1 - plan.alpha),
+                items_by_language=L.item_means_by_language(tidy),
+                invariance_by_language=L.invariance_by_language(tidy), lin_covariates=LR.lin_covariates(tidy, plan))
 
 
 def make_figures(tables: dict[str, pd.DataFrame], plan: Plan) -> dict[str, str]:
@@ -263,7 +295,7 @@ def make_figures(tables: dict[str, pd.DataFrame], plan: Plan) -> dict[str, str]:
 
 def _versions() -> str:
     import importlib.metadata as md
-    pkgs = ["numpy", "pandas", "scipy", "statsmodels", "matplotlib", "pingouin"]
+    pkgs = ["numpy", "pandas", "scipy", "statsmodels", "matplotlib", "pingouin", "semopy"]
     parts = [f"Python {platform.python_version()}"]
     for p in pkgs:
         try:
@@ -288,6 +320,14 @@ def _sesoi_words(ses: pd.DataFrame, plan: Plan) -> str:
 
 
 def section_title(ctx: dict) -> str:
+    """The report's title and opening paragraph (plan, rows, estimand), as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     plan = ctx["plan"]
     return ("<h1>Trust-based management and interprofessional collaboration: analysis report</h1>"
             f"<p>Plan: <b>{e(plan.name)}</b> ({e(Path(plan.path).name)}). {ctx['n']} participant rows. "
@@ -297,6 +337,14 @@ def section_title(ctx: dict) -> str:
 
 
 def section_confirmatory(ctx: dict) -> str:
+    """The confirmatory results: the plan's hypotheses with their pooled estimates, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     t, plan = ctx["t"], ctx["plan"]
     eff = t["effects"]
     ri = t["randomisation_inference"]
@@ -335,14 +383,38 @@ def section_confirmatory(ctx: dict) -> str:
 
 
 def section_notes(ctx: dict) -> str:
+    """What the loader changed (bots, withdrawals, coarsening), as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     return ("<h2>Data notes</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in ctx["notes"]) + "</ul>")
 
 
 def section_deviations(ctx: dict) -> str:
+    """Deviations from the registered plan, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     return _deviations_html(ctx["t"]["deviations"], ctx["registered"], ctx["t"]["effects"])
 
 
 def section_versions(ctx: dict) -> str:
+    """Input files, plan and instrument versions with their SHA-256, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     bv = ctx["t"]["by_version"]
     if bv.empty or bv.instrument_version.nunique() < 2:
         return ""
@@ -352,10 +424,26 @@ def section_versions(ctx: dict) -> str:
 
 
 def section_flow(ctx: dict) -> str:
+    """The participant flow (CONSORT-style diagram and table), as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     return "<h2>Flow of participants</h2>" + ctx["figs"]["flow"] + _table(ctx["t"]["flow"])
 
 
 def section_by_programme(ctx: dict) -> str:
+    """Effects per programme, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     eff = ctx["t"]["effects"]
     by_prog = eff[(eff.programme != registry.POOLED) & (eff.adjustment == "bh")
                   & eff.factor.isin(list(FACTORS))]
@@ -366,6 +454,14 @@ def section_by_programme(ctx: dict) -> str:
 
 
 def section_interaction(ctx: dict) -> str:
+    """The manager x partner interaction, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     eff = ctx["t"]["effects"]
     inter = eff[(eff.factor == INTERACTION) & (eff.adjustment != E.CHECK_ADJUSTMENT)]
     return ("<h2>H3: manager × partner interaction (exploratory)</h2>"
@@ -374,11 +470,27 @@ def section_interaction(ctx: dict) -> str:
 
 
 def section_heterogeneity(ctx: dict) -> str:
+    """Treatment x programme heterogeneity tests, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     return ("<h2>Heterogeneity across programmes (HC2 Wald F = Cochran's Q / (J − 1))</h2>"
             + _table(ctx["t"]["heterogeneity"]))
 
 
 def section_checks(ctx: dict) -> str:
+    """Attention and manipulation checks by arm, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     t = ctx["t"]
     eff = t["effects"]
     chk = t["checks"]
@@ -395,6 +507,14 @@ def section_checks(ctx: dict) -> str:
 
 
 def section_sensitivity(ctx: dict) -> str:
+    """Effects re-estimated excluding those who failed a check, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     sens = ctx["t"]["sensitivity"]
     return ("<h2>Sensitivity: excluding people who failed a check (not the main analysis)</h2>"
             + _table(sens[["sample", "outcome", "factor", "programme", "estimator", "estimate",
@@ -403,6 +523,14 @@ def section_sensitivity(ctx: dict) -> str:
 
 
 def section_balance(ctx: dict) -> str:
+    """Balance of the pre-treatment covariates by arm, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     bal = ctx["t"]["balance"]
     bal_omni = bal[bal.covariate == "omnibus"]
     items = bal[bal.covariate != "omnibus"].assign(abs_std_diff=lambda d: d.std_diff.abs())
@@ -411,10 +539,12 @@ def section_balance(ctx: dict) -> str:
              .drop_duplicates(["programme", "factor"])
              .sort_values(["programme", "factor"], kind="stable"))
     return "".join([
-        "<h2>Balance of pre-treatment covariates</h2>",
-        "<p>Omnibus tests (HC2 Wald F of assignment on covariates); full table in "
-        "<code>balance.csv</code>.</p>",
-        _table(bal_omni[["programme", "factor", "statistic", "df1", "df2", "p_value", "note"]]),
+        "<h2>Balance of pre-treatment covariates: the large-sample check</h2>",
+        "<p>Omnibus HC2 Wald F of assignment on the covariates, for comparison with other "
+        "studies. With sparse categories (a few students in a level) it rejects far more "
+        "often than its nominal level even when the randomisation worked; the randomisation "
+        "test above is the one to read. Full table in <code>balance.csv</code>.</p>",
+        _table(bal_omni[["programme", "factor", "level", "statistic", "df1", "df2", "p_value", "note"]]),
         "<p>The largest absolute standardised difference per programme and factor, and the "
         "covariate (and level) it belongs to:</p>",
         _table(worst[["programme", "factor", "covariate", "level", "mean_treated", "mean_control",
@@ -423,30 +553,124 @@ def section_balance(ctx: dict) -> str:
 
 
 def section_reliability(ctx: dict) -> str:
+    """Reliability of the scales (alpha, omega), as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     return "<h2>Reliability</h2>" + _table(ctx["t"]["reliability"])
 
 
 def section_all_effects(ctx: dict) -> str:
+    """Every effects row, as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     eff = ctx["t"]["effects"]
     return ("<h2>All effects</h2><details><summary>effects.csv "
             f"({len(eff)} rows)</summary>" + _table(eff) + "</details>")
 
 
 def section_footer(ctx: dict) -> str:
+    """The report's footer (plan, software versions, time), as HTML.
+
+    Parameters
+    ----------
+    ctx : dict
+        What the report computed (tables, figures, the plan, notes), built by
+        :func:`run_report`.
+    """
     plan = ctx["plan"]
-    return ("<footer><p><b>Plan</b>: " + e(plan.name) + " — " + e(plan.path) + " — SHA-256 "
+    return ("<footer><p><b>Plan</b>: " + e(plan.name) + " — " + e(shown_path(plan.path)) + " — SHA-256 "
             + plan.sha256 + "</p><p><b>Data SHA-256</b>:<br>"
             + "<br>".join(f"{e(k)}: {v}" for k, v in ctx["hashes"].items()) + "</p>"
             + f"<p><b>Software</b>: {e(_versions())}</p>"
             + f"<p>Generated {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())} by "
-            "<code>python -m analysis report</code>.</p></footer>")
+            f"<code>{e(ctx.get('command') or 'python -m analysis report')}</code>.</p></footer>")
+
+
+# issue 11, items 4-9: the sections of the new modules, each beside the one it belongs to.
+def section_bounds(ctx: dict) -> str:
+    """Issue 11: Lee bounds beside the flow's attrition test.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
+    return B.bounds_section(ctx["t"]["bounds"], _table, ctx["plan"])
+
+
+def section_sessions(ctx: dict) -> str:
+    """Issue 11: session fixed effects and the across-sessions F test.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
+    return S.sessions_section(ctx["t"]["effects"], ctx["t"]["heterogeneity"], _table)
+
+
+def section_balance_ri(ctx: dict) -> str:
+    """Issue 11: the randomisation omnibus balance test.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
+    return BR.balance_section(ctx["t"]["balance"], _table)
+
+
+def section_languages(ctx: dict) -> str:
+    """Issue 11: reliability, item means and measurement invariance by language.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
+    t = ctx["t"]
+    return L.languages_section(t["reliability_by_language"], t["items_by_language"], _table,
+                               t.get("invariance_by_language"))
+
+
+def section_questions(ctx: dict) -> str:
+    """Issue 11: the seed's questions: taught_tbm, future managers, realism.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
+    return Q.questions_section(ctx["t"], _table, _png)
+
+
+def section_lin(ctx: dict) -> str:
+    """Issue 11: the covariates that entered Lin's estimator.
+
+    Parameters
+    ----------
+    ctx : dict
+        The report context (:func:`render_html`).
+    """
+    return LR.lin_section(ctx["t"]["lin_covariates"], _table)
 
 
 #: The report's sections, top to bottom: it opens with the confirmatory results.
 SECTIONS: list[Callable[[dict], str]] = [
     section_title, section_confirmatory, section_deviations, section_notes, section_versions,
-    section_flow, section_by_programme, section_interaction, section_heterogeneity,
-    section_checks, section_sensitivity, section_balance, section_reliability,
+    section_flow, section_bounds, section_by_programme, section_interaction, section_heterogeneity,
+    section_sessions, section_checks, section_sensitivity, section_balance_ri, section_balance,
+    section_reliability, section_languages, section_questions, section_lin,
     section_all_effects, section_footer,
 ]
 

@@ -28,7 +28,7 @@ import math
 
 from analysis import contract, core
 
-from .dashboard import SMALL_COUNT
+from .dashboard import SMALL_COUNT, is_still_answering
 
 #: The versions in the order they are drawn: trust first, same profession first.
 VERSIONS = (("trust", "same"), ("trust", "other"), ("control", "same"), ("control", "other"))
@@ -83,7 +83,7 @@ def class_status(players: list[dict], participants: dict) -> dict:
                 finished.append(student(p))
             continue
         who = participants.get(p.get("participant_id")) or {}
-        if who.get("visited") and who.get("consented") is not False and who.get("page") != "Finished":
+        if is_still_answering(who.get("visited"), who.get("consented"), who.get("page"), False, False):
             in_progress += 1
     return dict(finished=finished, in_progress=in_progress)
 
@@ -271,31 +271,53 @@ def shared_defs(t: dict, low_label: str, high_label: str) -> str:
             f'<g id="axis"><path d="{grid}" class="grid"/>{ticks}{ends}</g>{labels}</defs></svg>')
 
 
+def _rows(items: list[dict], value: str, label, draw, t: dict, plot: tuple[int, int] = PLOT) -> list[str]:
+    """A chart's rows, one per item: its label (a `<use>` of the shared defs), then its
+    drawing, or "not enough answers yet" where the item is masked. The words stand on a
+    white band, so the grid lines do not run through them.
+
+    Args:
+        items: the rows' results (versions or effects), each with `shown`.
+        value: the key of the row's number (`mean` or `estimate`).
+        label: item -> the id of its label in the shared defs.
+        draw: (item, y) -> the SVG of a shown row.
+        t: the `class_results` texts.
+        plot: the x range of the chart's plot area (where the grid is drawn).
+    """
+    parts = []
+    for i, item in enumerate(items):
+        y = i * ROW + ROW // 2
+        parts.append(f'<use href="#{label(item)}" y="{y + 9}"/>')
+        if item["shown"] and item[value] is not None:
+            parts.append(draw(item, y))
+        else:
+            # the words' height only: the row above draws its "n = …" below its own middle
+            parts.append(f'<rect x="{plot[0] - 8}" y="{y - 20}" width="{W - plot[0] + 8}" height="38" '
+                         f'class="blank"/>'
+                         f'<text x="{plot[0]}" y="{y + 9}" class="na">{html.escape(t["not_enough"])}</text>')
+    return parts
+
+
 def versions_svg(scale_result: dict, t: dict) -> str:
     """The four versions' means with their 95 % intervals on the 1–7 answer scale."""
     lo, hi = contract.LIKERT[0], contract.LIKERT[-1]
     height = 4 * ROW + 58
-    parts = [f'<svg viewBox="0 0 {W} {height}" class="chart" role="img"><use href="#axis"/>']
-    for i, v in enumerate(scale_result["versions"]):
-        y = i * ROW + ROW // 2
+
+    def draw(v, y):
         colour = "t" if v["manager"] == "trust" else "c"
-        parts.append(f'<use href="#v-{v["manager"]}-{v["partner"]}" y="{y + 9}"/>')
-        if not v["shown"] or v["mean"] is None:
-            parts.append(f'<text x="{PLOT[0]}" y="{y + 9}" class="na">{html.escape(t["not_enough"])}</text>')
-            continue
         whisker = ""
         if v["ci_low"] is not None:
             whisker = (f'<path d="M{_x(max(v["ci_low"], lo), lo, hi)} {y}H{_x(min(v["ci_high"], hi), lo, hi)}" '
                        f'class="w {colour}"/>')
-        parts.append(
-            f'<g data-version="{v["manager"]} {v["partner"]}" data-n="{v["n"]}" '
-            f'data-v="{_data(v["mean"], v["ci_low"], v["ci_high"])}">{whisker}'
-            f'<circle cx="{_x(v["mean"], lo, hi)}" cy="{y}" r="13" class="{colour}"/>'
-            f'<text x="{VALUE_X}" y="{y + 9}" class="val">{number(v["mean"], t, 1)}'
-            f'<tspan class="ci"> {_interval(v["ci_low"], v["ci_high"], t, 1)}</tspan></text>'
-            f'<text x="{VALUE_X}" y="{y + 28}" class="n">n = {v["n"]}</text></g>')
-    parts.append("</svg>")
-    return "".join(parts)
+        return (f'<g data-version="{v["manager"]} {v["partner"]}" data-n="{v["n"]}" '
+                f'data-v="{_data(v["mean"], v["ci_low"], v["ci_high"])}">{whisker}'
+                f'<circle cx="{_x(v["mean"], lo, hi)}" cy="{y}" r="13" class="{colour}"/>'
+                f'<text x="{VALUE_X}" y="{y + 9}" class="val">{number(v["mean"], t, 1)}'
+                f'<tspan class="ci"> {_interval(v["ci_low"], v["ci_high"], t, 1)}</tspan></text>'
+                f'<text x="{VALUE_X}" y="{y + 28}" class="n">n = {v["n"]}</text></g>')
+
+    rows = _rows(scale_result["versions"], "mean", lambda v: f'v-{v["manager"]}-{v["partner"]}', draw, t)
+    return "".join([f'<svg viewBox="0 0 {W} {height}" class="chart" role="img"><use href="#axis"/>', *rows, "</svg>"])
 
 
 def effect_range(results: dict) -> float:
@@ -315,29 +337,23 @@ def effects_svg(scale_result: dict, t: dict, extent: float) -> str:
     """The two main effects in scale points, with their 95 % intervals, around 0."""
     height = 2 * ROW + 36
     x = lambda v: _x(v, -extent, extent, EFFECT_PLOT)  # noqa: E731
-    parts = [f'<svg viewBox="0 0 {W} {height}" class="chart" role="img">'
-             f'<path d="M{x(0)} 0V{2 * ROW}" class="zero"/>'
-             f'<text x="{EFFECT_PLOT[0]}" y="{2 * ROW + 28}" class="tick">{number(-extent, t, 1)}</text>'
-             f'<text x="{x(0)}" y="{2 * ROW + 28}" class="tick">0</text>'
-             f'<text x="{EFFECT_PLOT[1]}" y="{2 * ROW + 28}" class="tick">'
-             f'{number(extent, t, 1, True)}</text>']
-    for i, e in enumerate(scale_result["effects"]):
-        y = i * ROW + ROW // 2
-        parts.append(f'<use href="#e-{e["factor"]}" y="{y + 9}"/>')
-        if not e["shown"] or e["estimate"] is None:
-            parts.append(f'<text x="{PLOT[0]}" y="{y + 9}" class="na">{html.escape(t["not_enough"])}</text>')
-            continue
+    axis = (f'<path d="M{x(0)} 0V{2 * ROW}" class="zero"/>'
+            f'<text x="{EFFECT_PLOT[0]}" y="{2 * ROW + 28}" class="tick">{number(-extent, t, 1)}</text>'
+            f'<text x="{x(0)}" y="{2 * ROW + 28}" class="tick">0</text>'
+            f'<text x="{EFFECT_PLOT[1]}" y="{2 * ROW + 28}" class="tick">{number(extent, t, 1, True)}</text>')
+
+    def draw(e, y):
         whisker = ""
         if e["ci_low"] is not None:
             whisker = f'<path d="M{x(max(e["ci_low"], -extent))} {y}H{x(min(e["ci_high"], extent))}" class="w e"/>'
-        parts.append(
-            f'<g data-effect="{e["factor"]}" data-n="{e["n_treated"]} {e["n_control"]}" '
-            f'data-v="{_data(e["estimate"], e["ci_low"], e["ci_high"])}">{whisker}'
-            f'<rect x="{x(e["estimate"]) - 12}" y="{y - 12}" width="24" height="24" class="e"/>'
-            f'<text x="{EFFECT_VALUE_X}" y="{y + 9}" class="val">{number(e["estimate"], t, 2, True)}'
-            f'<tspan class="ci"> {_interval(e["ci_low"], e["ci_high"], t, 2)}</tspan></text></g>')
-    parts.append("</svg>")
-    return "".join(parts)
+        return (f'<g data-effect="{e["factor"]}" data-n="{e["n_treated"]} {e["n_control"]}" '
+                f'data-v="{_data(e["estimate"], e["ci_low"], e["ci_high"])}">{whisker}'
+                f'<rect x="{x(e["estimate"]) - 12}" y="{y - 12}" width="24" height="24" class="e"/>'
+                f'<text x="{EFFECT_VALUE_X}" y="{y + 9}" class="val">{number(e["estimate"], t, 2, True)}'
+                f'<tspan class="ci"> {_interval(e["ci_low"], e["ci_high"], t, 2)}</tspan></text></g>')
+
+    rows = _rows(scale_result["effects"], "estimate", lambda e: f'e-{e["factor"]}', draw, t, EFFECT_PLOT)
+    return "".join([f'<svg viewBox="0 0 {W} {height}" class="chart" role="img">{axis}', *rows, "</svg>"])
 
 
 def group_html(group: dict, t: dict, scale_titles: dict, extent: float, level: int) -> str:
@@ -430,7 +446,7 @@ CSS = (
     # the axis is drawn once in <defs>: its texts match selectors outside `.chart`
     "text.tick{font-size:24px;text-anchor:middle;fill:#333}text.end{font-size:22px;fill:#333;text-anchor:middle}"
     "text.lab{font-size:28px;font-weight:700;fill:#111}"
-    ".chart .na{font-style:italic;fill:#555}.chart .val{font-weight:700}.chart .ci{font-weight:400;font-size:24px}"
+    ".chart .na{font-style:italic;fill:#555}.chart .blank{fill:#fff}.chart .val{font-weight:700}.chart .ci{font-weight:400;font-size:24px}"
     ".chart .n{font-size:22px;fill:#333}"
     ".grid{stroke:#ccc;stroke-width:2}.zero{stroke:#111;stroke-width:3}"
     f".w{{stroke-width:7;stroke-linecap:round}}.w.t{{stroke:{TRUST}}}.w.c{{stroke:{CONTROL}}}.w.e{{stroke:#333}}"

@@ -61,15 +61,20 @@ def left_after_minutes(env=os.environ) -> int:
 def status(row: dict, now: float, left_after: int) -> str | None:
     """Where one student is: one of `STATUSES`, or None for a link nobody opened.
 
+    A student who withdrew (`withdrawn`) reached the debrief, where the withdrawal code
+    is shown: they count as *finished*. Withdrawing blanks their answers, `completed`
+    included, so without this they would count as answering now and later as left; and
+    a separate count would tell the instructor who withdrew.
+
     Args:
         row: the participant's plain dict (`joined`, `consented` True/False/None,
-            `finished`, `last_seen` epoch seconds of the last page request).
+            `finished`, `withdrawn`, `last_seen` epoch seconds of the last page request).
         now: the current time, epoch seconds.
         left_after: minutes without a page request after which a started student has left.
     """
     if not row.get("joined"):
         return None
-    if row.get("finished"):
+    if row.get("finished") or row.get("withdrawn"):
         return "finished"
     consented = row.get("consented")
     if consented is False:
@@ -80,6 +85,32 @@ def status(row: dict, now: float, left_after: int) -> str | None:
     if last_seen is not None and now - last_seen > left_after * 60:
         return "left"
     return "in_progress"
+
+
+def is_still_answering(joined, consented, page, finished, withdrawn) -> bool:
+    """Whether the class results count a student as *still answering*: opened the link,
+    and has neither finished, withdrawn, declined nor reached the end page. One rule for
+    the Report tab, the projector and the results page (`class_results.class_status`).
+
+    Args:
+        joined: the participant opened the link.
+        consented: True, False (declined) or None (before the consent page).
+        page: the name of the page the participant is on.
+        finished: the player's `completed`.
+        withdrawn: the player's `withdrawn`.
+    """
+    return bool(joined) and not finished and not withdrawn and consented is not False and page != "Finished"
+
+
+def still_answering(rows: list[dict]) -> int:
+    """How many are still answering (`is_still_answering`), from the rows of `status`
+    with each participant's `page`.
+
+    Args:
+        rows: one plain dict per participant (`joined`, `consented`, `page`, `finished`, `withdrawn`).
+    """
+    return sum(1 for r in rows if is_still_answering(r.get("joined"), r.get("consented"), r.get("page"),
+                                                     r.get("finished"), r.get("withdrawn")))
 
 
 def progress(rows: list[dict], now: float | None = None, left_after: int = LEFT_AFTER_MINUTES) -> dict[str, int]:

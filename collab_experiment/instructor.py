@@ -6,13 +6,15 @@ oTree builds its route table. They then get oTree's login rules unchanged: with
 OTREE_AUTH_LEVEL=STUDY they ask for the admin login like every other admin page.
 
 Everything shown is a count from `dashboard.py` (class totals exact, small counts per
-programme or cell masked) or the students' link; no page here shows
+programme or cell masked), how many are still answering (`dashboard.still_answering`,
+the rule the Report tab and the results page use) or the students' link; no page here shows
 a participant code, a name or an answer.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import os
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,7 +26,7 @@ from analysis import contract
 
 from . import dashboard, texts
 from .class_results_view import ClassResults
-from .otree_glue import AdminSessionPage, anonymous_code, last_request_timestamp
+from .otree_glue import AdminSessionPage, anonymous_code, current_page_name, last_request_timestamp
 from .survey_page import read_var
 
 
@@ -41,6 +43,8 @@ def participant_rows(session) -> list[dict]:
             consented=None if consented is None else bool(consented),  # None: not answered yet
             last_seen=last_request_timestamp(participant),
             finished=bool(player.field_maybe_none("completed")),
+            withdrawn=bool(player.field_maybe_none("withdrawn")),  # counted as finished
+            page=current_page_name(participant),  # for `dashboard.still_answering`
             programme=player.field_maybe_none("programme"),
             manager=player.field_maybe_none("manager"),
             partner=player.field_maybe_none("partner"),
@@ -136,7 +140,8 @@ class Projector(AdminSessionPage):
 
     def get(self, request, **kwargs):
         url = join_url(request, self.session)
-        counts = dashboard.summary(participant_rows(self.session))["progress"]
+        rows = participant_rows(self.session)
+        counts = dashboard.summary(rows)["progress"]
         language = texts.normalise_language(self.session.config.get("language"))
         t = texts.load(language)["projector"]
         big = "\n".join(f'<div class="count"><b id="{k}">{counts[k]}</b><span>{html.escape(t[k])}</span></div>'
@@ -145,26 +150,48 @@ class Projector(AdminSessionPage):
                            for k in dashboard.STATUSES if k not in PROJECTOR_COUNTS)
         warning = (f'<p class="warning" role="alert">{html.escape(t["loopback_warning"])}</p>'
                    if link_is_loopback(url) else "")
+        results_t = texts.load(language)["class_results"]
+        still = dashboard.still_answering(rows)
         body = PROJECTOR_HTML.format(
             lang=language,
             title=html.escape(t["title"]),
             qr=qr_svg(url),
-            link=html.escape(url.split("://", 1)[-1].split("?", 1)[0]),
+            link=link_html(url),
             warning=warning, big=big, small=small,
             keys=", ".join(f'"{k}"' for k in ("joined", *dashboard.STATUSES)),
             counts_url=html.escape(str(request.url_for("ClassCounts", code=self.session.code))),
             fullscreen=html.escape(t["fullscreen"]),
             results_url=f"/ClassResults/{self.session.code}",
-            results_label=html.escape(texts.load(language)["class_results"]["button"]),
+            results_label=html.escape(results_t["button"]),
+            results_note=html.escape(results_t["in_progress_note"].format(n=still)) if still else "",
+            results_note_hidden="" if still else " hidden",
+            results_note_template=html.escape(json.dumps(results_t["in_progress_note"])),
         )
         return HTMLResponse(body, headers={"Cache-Control": "no-store"})
 
 
+def link_html(url: str) -> str:
+    """The link as the projector shows it: without scheme and query, escaped, with a line
+    break allowed only after each "/" (never inside a word such as a room's name).
+
+    Args:
+        url: the students' link.
+    """
+    short = url.split("://", 1)[-1].split("?", 1)[0]
+    return "/<wbr>".join(html.escape(part) for part in short.split("/"))
+
+
 class ClassCounts(AdminSessionPage):
-    """The live numbers as JSON, polled by the projector view and the dashboard."""
+    """The live numbers as JSON, polled by the projector view and the dashboard.
+
+    `still_answering` is the class results' count (`dashboard.still_answering`: opened
+    the link, and neither finished, withdrew, declined nor reached the end page), as the
+    Report tab and the results page say it."""
 
     def get(self, request, **kwargs):
-        data = dashboard.summary(participant_rows(self.session))
+        rows = participant_rows(self.session)
+        data = dashboard.summary(rows)
+        data["still_answering"] = dashboard.still_answering(rows)
         url = join_url(request, self.session)
         data["link"] = dict(url=url, loopback=link_is_loopback(url))
         return JSONResponse(data, headers={"Cache-Control": "no-store"})
@@ -172,14 +199,8 @@ class ClassCounts(AdminSessionPage):
 
 def full_session_response():
     """Replaces oTree's bare 'Session is full.' with a friendly page in all three languages."""
-    parts = []
-    for language in texts.LANGUAGES:
-        full = texts.load(language)["full"]
-        parts.append(f'<section lang="{language}"><h1>{html.escape(full["title"])}</h1>'
-                     f'<p>{html.escape(full["body"])}</p></section>')
-    page = FULL_HTML.format(sections="\n".join(parts))
     # oTree's bots and clients recognise a full session by its 404 status.
-    return Response(page, status_code=404, media_type="text/html")
+    return Response(multilingual_page("full"), status_code=404, media_type="text/html")
 
 
 def room_config_problem(config_name: str, room_name: str | None) -> str | None:
@@ -212,16 +233,17 @@ main{{display:flex;height:100%;align-items:center;justify-content:center;gap:4vw
 .qr svg{{width:min(42vw,80vh);height:auto;display:block}}
 .side{{display:flex;flex-direction:column;gap:3vh}}
 h1{{font-size:4vw;margin:0}}
-.link{{font:700 3.2vw/1.2 ui-monospace,monospace;word-break:break-all}}
+.link{{font:700 3.2vw/1.2 ui-monospace,monospace;overflow-wrap:normal;word-break:normal;margin:0}}
 .counts{{display:flex;gap:3vw}}
 .count{{text-align:center}}
 .count b{{display:block;font-size:7vw;line-height:1}}
 .count span{{font-size:1.8vw;color:#333}}
 .others{{font-size:1.6vw;color:#333;margin:0}}
-.warning{{font-size:1.6vw;margin:0;padding:.6em .8em;background:#fff3cd;color:#3d2a00;border:3px solid #8a5a00;border-radius:.3em}}
+.warning{{font-size:1.6vw;margin:0;padding:.6em .8em;background:#f8d7da;color:#58151c;border:3px solid #b02a37;border-radius:.3em}}
 button{{font-size:1.4vw;padding:.5em 1em;align-self:flex-start}}
 :fullscreen button{{display:none}}
-.results{{font-size:1.4vw;color:#111;align-self:flex-start}}
+.results{{font-size:1.4vw;color:#111;margin:0}}
+.results span{{margin-left:.6em;color:#58151c}}
 </style></head>
 <body><main>
 <div class="qr" aria-label="QR code">{qr}</div>
@@ -234,7 +256,7 @@ button{{font-size:1.4vw;padding:.5em 1em;align-self:flex-start}}
 </div>
 <p class="others">{small}</p>
 <button type="button" id="fullscreen">{fullscreen}</button>
-<a class="results" id="class-results" href="{results_url}">{results_label}</a>
+<p class="results"><a id="class-results" href="{results_url}">{results_label}</a><span id="still-answering" data-template="{results_note_template}"{results_note_hidden}>{results_note}</span></p>
 </div></main>
 <script>
 (function () {{
@@ -247,6 +269,10 @@ button{{font-size:1.4vw;padding:.5em 1em;align-self:flex-start}}
         [{keys}].forEach(function (k) {{
           document.getElementById(k).textContent = d.progress[k];
         }});
+        var note = document.getElementById("still-answering");
+        note.hidden = !d.still_answering;
+        note.textContent = d.still_answering
+          ? JSON.parse(note.getAttribute("data-template")).replace("{{n}}", d.still_answering) : "";
       }})
       .catch(function () {{}});
   }}
@@ -259,24 +285,31 @@ button{{font-size:1.4vw;padding:.5em 1em;align-self:flex-start}}
 </body></html>
 """
 
-ERROR_HTML = """<!DOCTYPE html>
+PAGE_HTML = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Please try again · Prøv igjen · Prøv igen</title>
-<link rel="stylesheet" href="/static/survey/survey.css">
-</head><body><main class="page">
-<section lang="nb"><h1>Noe gikk galt</h1><p>Svarene du allerede har sendt, er lagret. Vent litt og last inn siden på nytt.</p></section>
-<section lang="da"><h1>Noget gik galt</h1><p>De svar, du allerede har sendt, er gemt. Vent lidt, og genindlæs siden.</p></section>
-<section lang="en"><h1>Something went wrong</h1><p>The answers you already sent are saved. Wait a moment and reload the page.</p></section>
-</main></body></html>
-"""
-
-FULL_HTML = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Full · Fullt · Fuld</title>
+<title>{title}</title>
 <link rel="stylesheet" href="/static/survey/survey.css">
 </head><body><main class="page">
 {sections}
 </main></body></html>
 """
+
+
+def multilingual_page(section: str) -> str:
+    """A page in every language at once, for moments when the student's language is not
+    known (a full session, a server error): the instrument section's `title` and `body`
+    in each language, each in its own `lang` section.
+
+    Args:
+        section: the instrument files' section holding `title` and `body`.
+    """
+    found = [(language, texts.load(language)[section]) for language in texts.LANGUAGES]
+    titles = dict.fromkeys(t["title"] for _, t in found)  # unique, in order
+    sections = "\n".join(f'<section lang="{language}"><h1>{html.escape(t["title"])}</h1>'
+                         f'<p>{html.escape(t["body"])}</p></section>' for language, t in found)
+    return PAGE_HTML.format(title=html.escape(" · ".join(titles)), sections=sections)
+
+
+# oTree's error middleware fills its template with str.format, so braces are doubled.
+ERROR_HTML = multilingual_page("server_error").replace("{", "{{").replace("}", "}}")

@@ -3,6 +3,7 @@ Norwegian (bokmål) and Danish side by side, and the variables with their codes.
 
     python docs/build_instrument.py           # rewrite docs/instrument.md
     python docs/build_instrument.py --check   # exit 1 if docs/instrument.md is out of date
+    python docs/build_instrument.py --help
 
 The JSON files (collab_experiment/instrument/{en,nb,da}.json) are the master; this page is
 only a view of them for readers (research team, translators, reviewers), so it is never
@@ -44,6 +45,8 @@ SECTIONS = [
     ("ui", "Buttons, progress and messages", ""),
     ("debrief", "Debrief", ""),
     ("finished", "Finish page (everyone, whether they took part or not)", ""),
+    ("welcome", "Room welcome page (before a language is chosen: all three languages on one page)", ""),
+    ("server_error", "Server error page (all three languages on one page)", ""),
     ("full", "Session full page", ""),
     ("projector", "Projector view (shown to the class)",
      "`joined` = `not_started` + `in_progress` + `left` + `finished` + `declined`, shown exactly."),
@@ -174,14 +177,36 @@ def render(texts: dict[str, dict] | None = None) -> str:
 
 
 def main(argv: list[str]) -> int:
+    """Rewrite the page, or with --check only compare it; the exit status.
+
+    Args:
+        argv: the command-line arguments (without the program's name).
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python docs/build_instrument.py",
+        description="Write docs/instrument.md from collab_experiment/instrument/{en,nb,da}.json "
+                    "(the JSON files are the master; the page is never edited by hand).")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 if the page would change (for CI and tests)")
+    parser.add_argument("--out", type=pathlib.Path, default=OUT,
+                        help="the page to write or check (default: docs/instrument.md)")
+    args = parser.parse_args(argv)
+    out = args.out
+    try:
+        shown = out.resolve().relative_to(REPO)
+    except ValueError:
+        shown = out.name
     text = render()
-    if "--check" in argv:
-        if not OUT.exists() or OUT.read_text(encoding="utf-8") != text:
-            print(f"{OUT.relative_to(REPO)} is out of date: run python docs/build_instrument.py", file=sys.stderr)
+    if args.check:
+        if not out.exists() or out.read_text(encoding="utf-8") != text:
+            print(f"{shown} is out of date: run python docs/build_instrument.py", file=sys.stderr)
             return 1
+        print(f"{shown} is up to date")
         return 0
-    OUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUT.relative_to(REPO)}")
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {shown}")
     return 0
 
 

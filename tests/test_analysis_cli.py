@@ -164,3 +164,48 @@ def test_report_where_nobody_consented_marks_every_effect_not_estimable(tmp_path
     assert eff.estimate.isna().all() and eff.note.str.contains("not estimable").all()
     flow = pd.read_csv(tmp_path / "o" / "flow.csv")
     assert (flow.iloc[0].opened, flow.iloc[0].consented) == (40, 0)
+
+
+def test_the_report_names_files_without_this_machines_folders(tmp_path):
+    """A shared report must not show where the researcher keeps the data: inputs, the
+    plan and the data notes are named relative to the working folder or by name alone,
+    each with its SHA-256; the footer names the command that made the report."""
+    from analysis.report import sha256_file
+
+    _, custom, _ = write_exports(tmp_path, n=200, seed=3, truth=BIG)
+    plan = tmp_path / "my plan.toml"
+    plan.write_text((REPO / "analysis" / "default_plan.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "out"
+    res = run("report", custom, "--out", out, "--draws", "50", "--plan", plan, "--registered", plan, "--quiet")
+    assert res.returncode == 0, res.stderr
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert str(tmp_path) not in html and str(REPO) not in html and str(pathlib.Path.home()) + "/" not in html
+    assert f"{custom.name}: {sha256_file(custom)}" in html
+    assert f"{custom.name}: custom export" in html  # the data note
+    assert "my plan.toml" in html and "<code>python -m analysis report</code>" in html
+
+
+def test_shown_paths_are_relative_inside_the_working_folder_and_names_outside(tmp_path):
+    from analysis.load import shown_path
+
+    inside = tmp_path / "data" / "export.csv"
+    assert shown_path(inside, cwd=tmp_path) == "data/export.csv"
+    assert shown_path(inside, cwd=tmp_path / "elsewhere") == "export.csv"
+    assert shown_path("export.csv", cwd=tmp_path) == "export.csv"
+
+
+def test_the_default_outputs_of_the_commands_are_ignored_by_git(tmp_path):
+    """design/, prereg/, demo-report/ and the fetched export (the class's real answers)
+    land in the working folder by default: git must not pick them up."""
+    import shutil
+
+    from analysis.__main__ import build_parser
+
+    if shutil.which("git") is None or not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    parser = build_parser()
+    written = [pathlib.Path(parser.parse_args([cmd]).out) / "report.html" for cmd in ("design", "preregister", "demo")]
+    written += ["ABCD1234_all_apps_wide.csv", "ABCD1234_custom.csv"]  # what fetch names its file
+    res = subprocess.run(["git", "check-ignore", "--no-index", *map(str, written)], cwd=REPO,
+                         capture_output=True, text=True)
+    assert sorted(res.stdout.split()) == sorted(map(str, written)), res.stdout + res.stderr

@@ -104,6 +104,27 @@ def test_a_version_with_fewer_than_five_shows_no_mean_and_no_effect():
     assert 'data-version="control other"' not in page and "data-effect" not in page
 
 
+def test_a_masked_rows_words_stand_on_white_not_across_the_grid():
+    """Each "not enough answers yet" sits on a white band covering the plot area of its
+    row, drawn after the grid (the axis comes first in the chart), so no line crosses it."""
+    students = make_class(per_cell("nursing", (5, 5, 5, 4)))
+    page = render(cr.class_results(students))
+    t = texts.load("en")["class_results"]
+    found = re.findall(r'<rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)" class="blank"/>'
+                       r'<text x="(\d+)" y="(\d+)" class="na">([^<]*)</text>', page)
+    assert len(found) == page.count(t["not_enough"]) == 3 * (1 + 2)
+    for rx, ry, width, height, tx, ty, words in found:
+        rx, ry, width, height, tx, ty = map(int, (rx, ry, width, height, tx, ty))
+        assert words == t["not_enough"]
+        assert rx < tx and rx + width >= cr.PLOT[1] and rx + width >= cr.EFFECT_PLOT[1]
+        assert ry < ty - 20 and ty + 8 < ry + height  # the band holds the line of text
+        assert height < cr.ROW - 10  # and leaves the row above its "n = …"
+    assert ".chart .blank{fill:#fff}" in page
+    for chart in re.findall(r'<svg viewBox.*?</svg>', page):
+        if "blank" in chart:
+            assert chart.index('<use href="#axis"/>' if "#axis" in chart else 'class="zero"') < chart.index("blank")
+
+
 def test_five_in_every_version_shows_everything():
     students = make_class(per_cell("nursing", (5, 5, 5, 5)))
     page = render(cr.class_results(students))
@@ -184,6 +205,26 @@ def test_status_counts_those_still_answering_and_keeps_only_the_finished():
     status = cr.class_status(players, participants)
     assert status["in_progress"] == 2
     assert len(status["finished"]) == 1 and status["finished"][0]["attractiveness"] == 4.0
+
+
+def test_a_withdrawal_as_manage_leaves_it_is_neither_finished_nor_still_answering():
+    """`manage withdraw` blanks the answers and `completed`; the participant is still on
+    the debrief page. They are out of the results and not "still answering", as the
+    dashboard counts them (finished)."""
+    from collab_experiment import dashboard
+
+    base = dict(programme="nursing", manager="trust", partner="same", **{i: 4 for i in contract.OUTCOME_ITEMS})
+    blanked = {key: None for key in base}
+    players = [dict(base, participant_id=1, completed=True, withdrawn=False),
+               dict(blanked, participant_id=2, completed=None, withdrawn=True)]
+    participants = {1: dict(visited=True, consented=True, page="Finished"),
+                    2: dict(visited=True, consented=True, page="Debrief")}
+    status = cr.class_status(players, participants)
+    assert status["in_progress"] == 0
+    assert len(status["finished"]) == 1
+    rows = [dict(joined=True, consented=True, finished=bool(p["completed"]), withdrawn=p["withdrawn"],
+                 last_seen=10**9) for p in players]
+    assert dashboard.progress(rows, now=10**9)["in_progress"] == status["in_progress"]
 
 
 def test_the_warning_page_names_the_count_and_shows_no_result():
@@ -408,6 +449,10 @@ def test_mid_session_the_page_warns_and_asks_then_masks(server):
     assert f"/ClassResults/{session['code']}" in report
     projector = admin.get(f"{server.url}/Projector/{session['code']}", timeout=30).text
     assert f'href="/ClassResults/{session["code"]}"' in projector and t["button"] in projector
+    # the projector says, in the class's language, how many are still answering, as the Report tab does
+    assert f'>{t["in_progress_note"].format(n=2)}</span>' in projector
+    live = admin.get(f"{server.url}/ClassCounts/{session['code']}", timeout=30).json()
+    assert live["still_answering"] == 2
 
     page = admin.get(url + "?anyway=1", timeout=30).text
     assert t["title"] in page and t["finished"].format(n=6) in page
@@ -420,6 +465,9 @@ def test_mid_session_the_page_warns_and_asks_then_masks(server):
         s.walk()
     final = admin.get(url, timeout=30).text  # nobody answering: no question asked
     assert t["in_progress_title"] not in final and t["finished"].format(n=8) in final
+    projector = admin.get(f"{server.url}/Projector/{session['code']}", timeout=30).text
+    assert 'id="still-answering"' in projector and t["in_progress_note"].format(n=0) not in projector
+    assert admin.get(f"{server.url}/ClassCounts/{session['code']}", timeout=30).json()["still_answering"] == 0
 
 
 @pytest.mark.parametrize("language", texts.LANGUAGES)

@@ -46,6 +46,45 @@ def test_class_totals_are_exact_and_add_up_to_joined():
     assert progress["joined"] == sum(progress[k] for k in dashboard.STATUSES)
 
 
+def test_a_withdrawn_student_counts_as_finished_not_as_answering_or_left():
+    """`manage withdraw` blanks every answer, `completed` and the version included; the
+    student reached the debrief, so they count as finished, never as a count of their own."""
+    withdrawn = dict(joined=True, consented=True, finished=False, withdrawn=True, programme=None,
+                     manager=None, partner=None, last_seen=NOW - 60)
+    assert dashboard.status(withdrawn, NOW, left_after=10) == "finished"
+    assert dashboard.status(dict(withdrawn, last_seen=NOW - 3600), NOW, left_after=10) == "finished"
+    rows = [row("nursing", "trust", "same"), withdrawn,
+            row("teacher", "control", "other", finished=False, last_seen=NOW - 60)]
+    summary = dashboard.summary(rows, now=NOW, left_after=10)
+    assert summary["progress"] == {"joined": 3, "not_started": 0, "in_progress": 1, "left": 0,
+                                   "finished": 2, "declined": 0}
+    assert not any("withdr" in key for key in summary["progress"])
+    assert all(cell["in_progress"] in (0, "<5") for cell in summary["cells"])
+
+
+def test_still_answering_is_the_class_results_rule():
+    """The projector's "N still answering" counts what the Report tab and the results page
+    count: opened the link and neither finished, withdrew, declined nor reached the end."""
+    from collab_experiment import class_results
+
+    people = [  # (joined, consented, page, finished, withdrawn)
+        (True, True, "Scale2", False, False),  # answering
+        (True, None, "Consent", False, False),  # on the consent page: counts
+        (True, True, "Vignette", False, False),  # answering
+        (True, True, "Finished", True, False),  # finished
+        (True, True, "Debrief", False, True),  # withdrew (answers and `completed` blanked)
+        (True, False, "Finished", False, False),  # declined
+        (False, None, None, False, False),  # a place nobody took
+        (True, True, "Finished", False, False),  # at the end page
+    ]
+    rows = [dict(joined=j, consented=c, page=p, finished=f, withdrawn=w) for j, c, p, f, w in people]
+    players = [dict(participant_id=i, completed=f, withdrawn=w, programme="nursing", manager="trust",
+                    partner="same") for i, (_, _, _, f, w) in enumerate(people)]
+    participants = {i: dict(visited=j, consented=c, page=p) for i, (j, c, p, _, _) in enumerate(people)}
+    assert dashboard.still_answering(rows) == 3
+    assert class_results.class_status(players, participants)["in_progress"] == 3
+
+
 def test_in_progress_becomes_left_after_the_configured_minutes():
     student = row("nursing", "trust", "same", finished=False, last_seen=NOW - 6 * 60)
     assert dashboard.status(student, NOW, left_after=10) == "in_progress"

@@ -42,3 +42,23 @@ def test_a_changed_text_makes_the_check_fail():
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr  # the committed page matches the committed JSON
     json.dumps(changed)  # still plain JSON data
+
+
+def test_help_writes_nothing_and_check_finds_a_stale_page(tmp_path):
+    script = str(REPO / "docs" / "build_instrument.py")
+    page = REPO / "docs" / "instrument.md"
+    before = page.stat().st_mtime_ns, page.read_bytes()
+    res = subprocess.run([sys.executable, script, "--help"], capture_output=True, text=True)
+    assert res.returncode == 0 and "--check" in res.stdout, res.stderr
+    res = subprocess.run([sys.executable, script, "--no-such-option"], capture_output=True, text=True)
+    assert res.returncode == 2
+    assert (page.stat().st_mtime_ns, page.read_bytes()) == before  # neither rewrote the page
+    stale = tmp_path / "instrument.md"
+    stale.write_text(page.read_text(encoding="utf-8") + "edited by hand\n", encoding="utf-8")
+    res = subprocess.run([sys.executable, script, "--check", "--out", str(stale)], capture_output=True, text=True)
+    assert res.returncode == 1 and "out of date" in res.stderr
+    assert stale.read_text(encoding="utf-8").endswith("edited by hand\n")  # --check writes nothing
+    res = subprocess.run([sys.executable, script, "--out", str(stale)], capture_output=True, text=True)
+    assert res.returncode == 0 and stale.read_text(encoding="utf-8") == page.read_text(encoding="utf-8")
+    res = subprocess.run([sys.executable, script, "--check", "--out", str(stale)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr

@@ -171,7 +171,7 @@ def test_projector_and_dashboard_show_masked_counts_and_nothing_personal(product
     admin = admin_login(srv)
     projector = admin.get(f"{srv.url}/Projector/{session['code']}", timeout=30)
     assert projector.status_code == 200
-    assert "<svg" in projector.text and "/room/oslo" in projector.text
+    assert "<svg" in projector.text and "/<wbr>room/<wbr>oslo" in projector.text
     live = admin.get(f"{srv.url}/ClassCounts/{session['code']}", timeout=30).json()
     # a class of four: the totals are exact (they reveal no answer), the cells stay masked
     assert live["progress"] == {"joined": 4, "not_started": 1, "in_progress": 0, "left": 0, "finished": 3,
@@ -332,6 +332,24 @@ def test_the_students_link_is_one_their_phones_can_open():
     assert not link_is_loopback("http://192.168.1.20:8000/room/oslo")
 
 
+def test_the_projector_link_breaks_only_after_a_slash():
+    from collab_experiment.instructor import PROJECTOR_HTML, link_html
+
+    shown = link_html("https://survey.example.org/room/aarhus?welcome_page_ok=1")
+    assert shown == "survey.example.org/<wbr>room/<wbr>aarhus"
+    assert link_html("http://h/x?a=<b>") == "h/<wbr>x"
+    assert link_html("http://h/<b>") == "h/<wbr>&lt;b&gt;"
+    css = PROJECTOR_HTML.split("</style>")[0]
+    assert "break-all" not in css and "anywhere" not in css and "break-word" not in css
+
+
+def test_the_loopback_warning_says_what_to_do_in_the_page_language():
+    for language in texts.LANGUAGES:
+        warning = texts.load(language)["projector"]["loopback_warning"]
+        assert "README" not in warning and "Running a class" not in warning
+        assert "OTREE_PUBLIC_URL" in warning and "otree prodserver 8000" in warning
+
+
 def test_lan_address_is_none_or_a_network_address():
     import settings
 
@@ -350,7 +368,7 @@ def test_with_otree_public_url_the_projector_shows_that_link_and_no_warning(proj
         code = create_in_room(srv, "oslo", 4)["code"]
         link = "https://survey.example.org/room/oslo?welcome_page_ok=1"
         projector = requests.get(f"{srv.url}/Projector/{code}", timeout=30).text
-        assert qr_svg(link) in projector and "survey.example.org/room/oslo" in projector
+        assert qr_svg(link) in projector and "survey.example.org/<wbr>room/<wbr>oslo" in projector
         assert texts.load("nb")["projector"]["loopback_warning"] not in projector
         live = requests.get(f"{srv.url}/ClassCounts/{code}", timeout=30).json()
         assert live["link"] == {"url": link, "loopback": False}
@@ -373,6 +391,9 @@ def test_a_loopback_link_shows_the_warning_on_the_projector_and_the_report_tab(p
         assert live["link"]["loopback"] is True and live["link"]["url"].startswith("http://127.0.0.1:")
         report = requests.get(f"{srv.url}/AdminReport/{code}", timeout=30).text
         assert 'id="link-warning">' + texts.load("en")["projector"]["loopback_warning"] in report
+        # the same alert colours on both: Bootstrap's danger alert (dark red on light red)
+        assert 'class="alert alert-danger" role="alert" id="link-warning"' in report
+        assert "background:#f8d7da;color:#58151c" in projector
         # the native-speaker warning is a Bootstrap alert (dark text on light yellow), not pale yellow text
         assert 'class="alert alert-warning" role="status" id="unreviewed"' in report and "text-warning" not in report
     finally:
@@ -445,10 +466,11 @@ def test_the_demo_configuration_is_refused_in_a_room_and_allowed_outside(project
     import otree.views.rest
 
     import collab_experiment  # noqa: F401  (installs the refusal, as the server does)
+    from collab_experiment import otree_glue
 
     # both ways of creating a session go through the refusal: the admin page and the REST API
     assert otree.session.create_session is otree.views.rest.create_session
-    assert getattr(otree.session.create_session, "refuses_demo_in_rooms", False)
+    assert otree.session.create_session is not otree_glue._original_create_session  # the glue's wrapper
     srv = Server(project).start()
     try:
         refused = requests.post(srv.url + "/api/sessions", json=dict(session_config_name="demo", num_participants=2,

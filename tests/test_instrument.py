@@ -262,3 +262,28 @@ def test_a_site_shows_its_own_programme_names_with_the_fixed_codes():
     assert not texts.programme_name_problems(names)
     bad = settings.programme_names({"PROGRAMME_NAMES_AARHUS_DA": "economics=Økonomi; nursing="})
     assert len(texts.programme_name_problems(bad)) == 2
+
+
+def test_the_room_welcome_page_says_what_the_instrument_files_say():
+    # Shown before a language is chosen, so in every language at once; the template is
+    # static (oTree renders it), the words are the instrument files' `welcome` section.
+    import html
+    import pathlib
+
+    page = html.unescape((pathlib.Path(__file__).parents[1] / "_templates/global/RoomWelcome.html").read_text())
+    heading = " · ".join(texts.load(lang)["welcome"]["title"] for lang in contract.LANGUAGES)
+    assert f"<h1>{heading}</h1>" in page
+    for lang in contract.LANGUAGES:
+        welcome = texts.load(lang)["welcome"]
+        assert f'<p lang="{lang}">{welcome["body"]}</p>' in page
+        assert f'id="start">{welcome["start"]}</a>' in page
+
+
+def test_pages_in_every_language_come_from_the_instrument_files():
+    from collab_experiment import instructor
+
+    for section, page in (("server_error", instructor.ERROR_HTML.replace("{{", "{").replace("}}", "}")),
+                          ("full", instructor.full_session_response().body.decode())):
+        for lang in contract.LANGUAGES:
+            words = texts.load(lang)[section]
+            assert f'<section lang="{lang}"><h1>{words["title"]}</h1><p>{words["body"]}</p></section>' in page

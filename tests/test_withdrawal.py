@@ -37,6 +37,15 @@ def test_a_withdrawal_removes_the_answers_from_database_exports_and_report(serve
     assert result.returncode == 1  # one code matched nobody, and says so
     assert f"{typed}: withdrawn" in result.stdout and "ZZZZ-ZZZZ: not found" in result.stdout
 
+    # the instructor's live counts: the one who withdrew reached the debrief, so counts as
+    # finished (no count of withdrawals, nobody "answering now" or "still answering")
+    live = requests.get(f"{server.url}/ClassCounts/{session['code']}", timeout=30).json()
+    assert live["progress"] == {"joined": 8, "not_started": 0, "in_progress": 0, "left": 0, "finished": 8,
+                                "declined": 0}
+    assert live["still_answering"] == 0
+    report = requests.get(f"{server.url}/AdminReport/{session['code']}", timeout=30).text
+    assert 'id="class-results-warning"' not in report
+
     con = sqlite3.connect(server.folder / "db.sqlite3")
     con.row_factory = sqlite3.Row
     row = dict(con.execute(
