@@ -354,7 +354,10 @@ class PageTurnHook:
 
     def post(self):  # oTree's name (PRIVATE_NAMES)
         response = super().post()
-        if response.status_code != 302 or self.request.headers.get(INLINE_REQUEST_HEADER) != "1":
+        # no request: oTree submitting the page itself (the admin's advance, a timeout)
+        request = getattr(self, "request", None)
+        if response is None or response.status_code != 302 or request is None \
+                or request.headers.get(INLINE_REQUEST_HEADER) != "1":
             return response
         try:
             return self._next_page_inline() or response

@@ -121,3 +121,23 @@ def test_inline_skips_pages_not_displayed_and_stamps_what_the_get_stamps(server)
     assert not t.response.history and url_part(t.url, "page") == "Vignette"
     stored_vars = pickle.loads(base64.b64decode(participant(server, t.code)["_vars"]))  # oTree's encoding
     assert isinstance(stored_vars["vignette_shown_at"], float)
+
+
+def test_the_admins_advance_still_submits_a_page_oTree_submits_itself(server):
+    # oTree posts the page without a request of its own (`_submit_current_page`): the
+    # page turn must fall back to oTree's own handling, not fail on the missing request
+    import re
+
+    s = at(server, "Motivation", seed=7)
+    admin = requests.Session()
+    monitor = admin.get(f"{server.url}/SessionMonitor/{_session_code(server, s.code)}", timeout=30).text
+    token = re.search(r'name="csrftoken" value="([^"]+)"', monitor).group(1)
+    r = admin.post(f"{server.url}/AdvanceSession/{_session_code(server, s.code)}",
+                   data=dict(csrftoken=token, advancemode="visited_only"), timeout=30)
+    assert r.status_code == 200
+    assert participant(server, s.code)["_current_page_name"] == "Programme"
+    assert player(server, s.code)["timed_out_pages"] == "Motivation"
+
+
+def _session_code(server, participant_code: str) -> str:
+    return row(server, "otree_session", id=participant(server, participant_code)["session_id"])["code"]
