@@ -14,7 +14,7 @@ the server needed and added their own waiting to every measured latency. Two sce
 - burst: all students wait at every page and press Next at the same moment;
 - class (the fast class): students arrive spread over `--arrival` seconds and read 3–15 s per page;
 - real (the realistic class): reading times from the instrument (the vignette 30–90 s, each item of
-  a scale 3–8 s, other pages 5–15 s), about 5 minutes a student. It is long: `--time-scale 0.2`
+  a scale 3–8 s, other pages 5–15 s), about 3½ minutes of reading a student. It is long: `--time-scale 0.2`
   runs the same class five times faster (arrivals and reading times alike); say so when reporting.
 
 Databases: `sqlite`, `postgresql` (a throw-away PostgreSQL of the benchmark's own, on loopback),
@@ -211,7 +211,7 @@ def fast_reading(turn: int, items: int, rng: random.Random) -> float:
 def realistic_reading(time_scale: float):
     """The realistic class, reading times from the instrument: the vignette 30–90 s, each
     item of a scale page 3–8 s, every other page 5–15 s; all multiplied by `time_scale`
-    (1: real time, about 5 minutes a student; 0.1: the same class ten times faster).
+    (1: real time, about 3½ minutes of reading a student; 0.1: the same class ten times faster).
     The stock baseline reads by the same page positions (its scale pages have 3 items)."""
     def reading(turn: int, items: int, rng: random.Random) -> float:
         if turn == VIGNETTE_TURN:
