@@ -14,6 +14,10 @@ project that touches oTree names outside `otree.api`:
   directly). `tests/test_otree_glue.py` checks, in well under a second and without a
   server, that each one exists in the installed oTree and that each patch is in place
   after `install()`.
+- Two mixins for pages put oTree's page methods in the app's hands: `ForcedPageHook` (a page
+  the admin forced on stores nothing) and `PageTurnHook` (fewer statements per page turn, and
+  the next page in the answer to survey.js's POST: one request per page turn). The oTree
+  names they override or call are in `PRIVATE_NAMES` too.
 - `check_version()` compares `otree.__version__` with `PINNED_OTREE` (the pin in
   `requirements.txt`). A different version is **refused** at start-up: these patches
   reach into oTree's internals, and a silently broken patch would show up in the middle
@@ -30,6 +34,8 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+import weakref
 import random
 import subprocess
 import sys
@@ -40,8 +46,11 @@ from typing import Any, Callable
 import otree
 import otree.cli.prodserver1of2
 import otree.common
+import otree.common2
 import otree.database
+import otree.lookup
 import otree.errorpage
+import otree.i18n
 import otree.middleware
 import otree.session
 import otree.settings
@@ -50,13 +59,14 @@ import otree.views.participant
 import otree.views.rest
 from otree.api import Page
 from otree.models import Participant, Session
+from starlette.requests import Request
 from otree.views.cbv import AdminSessionPage  # the base class of our admin views
 
 PINNED_OTREE = "6.0.15"
 ALLOW_ENV = "OTREE_GLUE_ALLOW_VERSION"
 
 __all__ = [
-    "AdminSessionPage", "ForcedPageHook", "OtreeVersionError", "PINNED_OTREE", "PRIVATE_NAMES",
+    "AdminSessionPage", "ForcedPageHook", "PAGE_URL_HEADER", "INLINE_REQUEST_HEADER", "PageTurnHook", "OtreeVersionError", "PINNED_OTREE", "PRIVATE_NAMES",
     "anonymous_code", "apply", "last_request_timestamp", "participant_row_dicts", "row_dicts", "check_version", "current_page_name", "existed_before",
     "expire_cached_rows", "form_field_names", "install", "installed_value", "is_bot",
     "model_metadata", "original_value", "page_progress", "patches", "raw_vars",
@@ -221,6 +231,169 @@ class ForcedPageHook:
         self.on_forced_submit()
 
 
+# --- A page turn in one request, with fewer statements ----------------------------------
+
+INLINE_REQUEST_HEADER = "X-Survey-Inline"  # sent by survey.js with a page's answers (fetch)
+PAGE_URL_HEADER = "X-Survey-Page-Url"  # the URL of the page an inline answer shows
+
+_players_loaded: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+class _LoadedOnUse:
+    """A row for a template, loaded from the database only if the template reads it."""
+
+    __slots__ = ("_load", "_row")
+
+    def __init__(self, load):
+        object.__setattr__(self, "_load", load)
+        object.__setattr__(self, "_row", _MISSING)
+
+    def _get(self):
+        if self._row is _MISSING:
+            object.__setattr__(self, "_row", self._load())
+        return self._row
+
+    def __getattr__(self, name):
+        return getattr(self._get(), name)
+
+    def __getitem__(self, key):
+        return self._get()[key]
+
+    def __bool__(self):
+        return bool(self._get())
+
+    def __str__(self):
+        return str(self._get())
+
+
+class PageTurnHook:
+    """Mixin for a Page: a page turn with fewer round trips to the database, and (for
+    survey.js) in one request.
+
+    Fewer statements (the database is reached inside oTree's one lock, so each round trip
+    is time every other student waits):
+    - `set_attributes` reuses the player row already loaded in this request for the same
+      participant, app and round (oTree queries it again for every page it looks at while
+      skipping pages, and for the page shown next);
+    - the form's object is the player without loading the group row (`get_object`);
+    - the template context offers group, subsession and session as rows loaded only if
+      the template reads them (oTree loads all three on every page).
+
+    One request per page turn: when a POST carries the header `X-Survey-Inline: 1`
+    (survey.js's fetch) and oTree answers it with its redirect to the next page, that
+    page is rendered here, in the same request, under the same lock and in the same
+    transaction, exactly as oTree's GET would render it (`get()`: `is_displayed`
+    skipping, monitor table, timeouts, the page's own stamps), and returned with its URL
+    in the header `X-Survey-Page-Url`. The redirect stays whenever the next page is not
+    one of ours (another kind of page, a wait page, the end of the study), when the
+    rendering fails, and for every request without the header (no JavaScript, the
+    timeout worker, bots). Form errors are answered by oTree as before (the same page,
+    200).
+    """
+
+    def set_attributes(self, participant):  # oTree's name (PRIVATE_NAMES)
+        lookup = otree.lookup.get_page_lookup(participant._session_code, participant._index_in_pages)
+        models_module = otree.common.get_models_module(lookup.app_name)
+        PlayerClass = models_module.Player
+        loaded = _players_loaded.setdefault(participant, {})
+        key = (PlayerClass, lookup.round_number)
+        player = loaded.get(key)
+        if player is None:
+            player = loaded[key] = PlayerClass.objects_get(participant=participant, round_number=lookup.round_number)
+        self._lookup = lookup
+        self._Constants = otree.common.get_constants(lookup.app_name)
+        self.PlayerClass = PlayerClass
+        self.GroupClass = models_module.Group
+        self.SubsessionClass = models_module.Subsession
+        self.player = player
+        self._subsession_pk = lookup.subsession_id
+        self.round_number = lookup.round_number
+        self._session_pk = lookup.session_pk
+        self._participant_pk = participant.id
+        self.participant = participant
+        self._index_in_pages = participant._index_in_pages
+        participant._current_app_name = lookup.app_name
+        participant._current_page_name = type(self).__name__
+        participant._last_request_timestamp = int(time.time())
+        participant._round_number = lookup.round_number
+
+    def get_object(self):  # oTree's name (PRIVATE_NAMES)
+        if self.form_model in ("player", getattr(self, "PlayerClass", None)):
+            return self.player
+        return super().get_object()
+
+    def get_context_data(self, **context):
+        # oTree's base context (FormPageOrInGameWaitPage.get_context_data), with the
+        # group, subsession and session rows loaded only if the template reads them.
+        has_trial = self.has_trial()
+        context.update(
+            view=self,
+            object=getattr(self, "object", None),
+            player=self.player,
+            group=_LoadedOnUse(lambda: self.group),
+            subsession=_LoadedOnUse(lambda: self.subsession),
+            session=_LoadedOnUse(lambda: self.session),
+            participant=self.participant,
+            timer_text=getattr(self, "timer_text", None),
+            current_page_name=type(self).__name__,
+            has_live_method=bool(getattr(self, "live_method", None)),
+            has_trial=has_trial,
+            use_standard_layout=not (has_trial or self.use_blank_layout),
+            powered_by_otree=otree.i18n.core_gettext("Powered by {product_name}").format(
+                product_name='<a href="https://www.otree.org/" target="_blank" class="link-secondary">oTree</a>'),
+        )
+        context[self._Constants.__name__] = self._Constants
+        user_vars = self.call_user_defined("vars_for_template") or {}
+        if not isinstance(user_vars, dict):
+            raise TypeError("vars_for_template did not return a dict")
+        context["js_vars"] = otree.common2.json_dumps(self.call_user_defined("js_vars"))
+        context.update(user_vars)
+        if otree.settings.DEBUG:
+            self.debug_tables = self._get_debug_tables(user_vars)
+        return context
+
+    def post(self):  # oTree's name (PRIVATE_NAMES)
+        response = super().post()
+        # no request: oTree submitting the page itself (the admin's advance, a timeout)
+        request = getattr(self, "request", None)
+        if response is None or response.status_code != 302 or request is None \
+                or request.headers.get(INLINE_REQUEST_HEADER) != "1":
+            return response
+        try:
+            return self._next_page_inline() or response
+        except Exception:  # the answer is stored; the redirect shows the page as before
+            logging.getLogger("collab_experiment").exception("inline page failed; redirecting")
+            return response
+
+    def _next_page_inline(self):
+        """The page the participant should now be on, rendered as oTree's GET renders it,
+        with its URL in `PAGE_URL_HEADER`; None where oTree's redirect must answer."""
+        participant = self.participant
+        for _ in range(participant._max_page_index + 1):
+            if not participant.visited or participant._index_in_pages > participant._max_page_index:
+                return None  # the end of the study: oTree's own page
+            lookup = otree.lookup.get_page_lookup(participant._session_code, participant._index_in_pages)
+            page_class = lookup.page_class
+            if not (isinstance(page_class, type) and issubclass(page_class, PageTurnHook)):
+                return None  # a wait page, or a page that is not ours
+            url = participant._url_i_should_be_on()
+            scope = dict(
+                self.scope, method="GET", path=url, raw_path=url.encode(), query_string=b"",
+                path_params=dict(participant_code=participant.code, page_index=participant._index_in_pages),
+            )
+            page = page_class(scope, self.receive, self.send)
+            page.request = Request(scope, receive=self.receive)
+            page.set_attributes(participant)
+            response = page.get()
+            if response.status_code == 302:
+                continue  # not displayed: oTree's GET moved the participant on
+            if response.status_code != 200:
+                return None
+            response.headers[PAGE_URL_HEADER] = url
+            return response
+        return None
+
+
 PRIVATE_NAMES: list[tuple[Any, str]] = [
     (otree.database, "AnyModel"),
     (otree.database, "db"),
@@ -236,6 +409,25 @@ PRIVATE_NAMES: list[tuple[Any, str]] = [
     (Page, "_form_data"),
     (Page, "_redirect_to_page_the_user_should_be_on"),
     (Page, "_process_auto_submitted_form"),
+    # PageTurnHook: oTree's page methods it overrides or calls, the fields it sets
+    (Page, "set_attributes"),
+    (Page, "get_object"),
+    (Page, "get_context_data"),
+    (Page, "post"),
+    (Page, "get"),
+    (Page, "has_trial"),
+    (Page, "use_blank_layout"),
+    (Page, "call_user_defined"),
+    (Page, "_get_debug_tables"),
+    (Participant, "_session_code"),
+    (Participant, "_current_app_name"),
+    (Participant, "_round_number"),
+    (Participant, "_url_i_should_be_on"),
+    (otree.lookup, "get_page_lookup"),
+    (otree.common, "get_models_module"),
+    (otree.common, "get_constants"),
+    (otree.common2, "json_dumps"),
+    (otree.i18n, "core_gettext"),
 ]
 
 

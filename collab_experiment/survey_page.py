@@ -16,7 +16,7 @@ from otree.api import Page
 from analysis import contract
 
 from . import texts
-from .otree_glue import ForcedPageHook, form_field_names, page_progress, raw_vars
+from .otree_glue import ForcedPageHook, PageTurnHook, form_field_names, page_progress, raw_vars
 
 LIKERT_VALUES = [str(v) for v in contract.LIKERT]
 
@@ -62,7 +62,7 @@ def question_view(language: str, field: str, value, error: str | None, order=Non
     )
 
 
-class SurveyPage(ForcedPageHook, Page):
+class SurveyPage(ForcedPageHook, PageTurnHook, Page):
     """A form page drawn from the instrument texts in the participant's language.
 
     Subclasses set `title_key` (a key of `pages` in the texts) and may set

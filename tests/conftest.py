@@ -74,8 +74,10 @@ def copy_project(dest: pathlib.Path, with_bots: bool = False) -> pathlib.Path:
 class Server:
     """An oTree production server in its own folder (its own SQLite file by default)."""
 
-    def __init__(self, folder: pathlib.Path, env: dict | None = None):
+    def __init__(self, folder: pathlib.Path, env: dict | None = None, command: list[str] | None = None):
         self.folder = folder
+        # the command that starts the server, before its address (default `otree prodserver`)
+        self.command = command or ["otree", "prodserver"]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # OTREE_ADMIN_PASSWORD set to empty: the admin stays open, as tests use it. Unset,
@@ -90,7 +92,7 @@ class Server:
     def start(self, timeout: float = 60) -> "Server":
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            ["otree", "prodserver", f"127.0.0.1:{self.port}"],
+            [*self.command, f"127.0.0.1:{self.port}"],
             cwd=self.folder, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

@@ -9,8 +9,12 @@ from __future__ import annotations
 import html.parser
 import random
 import re
+import urllib.parse
 
 import requests
+
+INLINE_REQUEST_HEADER = "X-Survey-Inline"  # as collab_experiment/otree_glue.py
+PAGE_URL_HEADER = "X-Survey-Page-Url"
 
 
 class _Form(html.parser.HTMLParser):
@@ -79,8 +83,10 @@ class BrowserSession(requests.Session):
 
 class Student:
     def __init__(self, start_url: str, *, programme: str | None = None, language: str | None = None,
-                 seed: int | None = None, timeout: float = 60):
+                 seed: int | None = None, timeout: float = 60, inline: bool = False):
         self.http = BrowserSession()
+        if inline:  # as survey.js: the next page in the answer to the POST
+            self.http.headers[INLINE_REQUEST_HEADER] = "1"
         self.start_url = start_url
         self.programme = programme
         self.language = language
@@ -89,10 +95,11 @@ class Student:
         self.response: requests.Response | None = None
         self.answers: dict[str, str] = {}
 
-    # where the student is
+    # where the student is: the URL of an inline answer's page, or where the redirects led
     @property
     def url(self) -> str:
-        return self.response.url
+        page_url = self.response.headers.get(PAGE_URL_HEADER)
+        return urllib.parse.urljoin(self.response.url, page_url) if page_url else self.response.url
 
     page = property(lambda self: url_part(self.url, "page"))
     code = property(lambda self: url_part(self.url, "code"))

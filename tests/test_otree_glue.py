@@ -70,6 +70,17 @@ def test_survey_pages_override_otrees_forced_submission():
     assert getattr(Page, name) is not getattr(otree_glue.ForcedPageHook, name)
 
 
+def test_survey_pages_turn_pages_through_the_glue():
+    from otree.api import Page
+
+    for name in ("set_attributes", "get_object", "get_context_data", "post"):
+        assert name in vars(otree_glue.PageTurnHook)
+        assert getattr(Page, name) is not getattr(otree_glue.PageTurnHook, name)
+    # SurveyPage's own context builds on the hook's, not on oTree's
+    assert SurveyPage.__mro__.index(otree_glue.PageTurnHook) < SurveyPage.__mro__.index(Page)
+    assert SurveyPage.set_attributes is otree_glue.PageTurnHook.set_attributes
+
+
 def test_a_patch_on_a_name_otree_lacks_is_refused_with_the_message():
     patch = otree_glue.Patch(types.SimpleNamespace(__name__="otree.fake"), "gone", lambda: 1)
     with pytest.raises(otree_glue.OtreeVersionError, match=r"otree\.fake\.gone.*requirements\.txt"):

@@ -80,13 +80,17 @@
     fetch(location.href, {
       method: "POST",
       body: p.body,
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      // the server may answer with the next page itself (one request per page turn),
+      // its URL in X-Survey-Page-Url; otherwise it redirects, and fetch follows
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Survey-Inline": "1" },
       credentials: "same-origin",
       cache: "no-store",
       signal: ctrl ? ctrl.signal : undefined
     }).then(function (r) {
       if (r.status >= 500) throw new Error("server " + r.status);
-      return r.text().then(function (html) { return { url: r.url, html: html }; });
+      var shown = r.headers.get("X-Survey-Page-Url");
+      var url = shown ? new URL(shown, location.href).href : r.url;
+      return r.text().then(function (html) { return { url: url, html: html }; });
     }).then(function (res) {
       clearTimeout(watchdog);
       p.sending = false;
@@ -104,8 +108,8 @@
     });
   }
 
-  // Show the server's answer in place: one request per page, no stylesheet or script
-  // to fetch again. Anything that is not one of our pages is opened normally.
+  // Show the server's answer in place: the next page came with the answer (or after the
+  // server's redirect), and no stylesheet or script is fetched again. Anything that is not one of our pages is opened normally.
   function arrive(url, html) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     if (!doc.getElementById("survey-js") || !doc.body) { location.replace(url); return; }

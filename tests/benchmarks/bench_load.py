@@ -2,6 +2,8 @@
 
     python tests/benchmarks/bench_load.py                    # full: 300 students, SQLite and PostgreSQL
     python tests/benchmarks/bench_load.py --students 60 --runs 1 --scenarios burst
+    python tests/benchmarks/bench_load.py --databases pgproxy              # PostgreSQL "on another host"
+    python tests/benchmarks/bench_load.py --scenarios real --time-scale 0.2  # realistic class, 5x faster
 
 Each simulated phone has its own cookies and its own kept-alive connection and walks the
 whole survey over HTTP, answering what each page shows. The phones are asyncio tasks in
@@ -10,11 +12,23 @@ thread per phone (requests), 300 threads fighting for one interpreter lock took 
 the server needed and added their own waiting to every measured latency. Two scenarios:
 
 - burst: all students wait at every page and press Next at the same moment;
-- class: students arrive spread over `--arrival` seconds and read 3–15 s per page.
+- class (the fast class): students arrive spread over `--arrival` seconds and read 3–15 s per page;
+- real (the realistic class): reading times from the instrument (the vignette 30–90 s, each item of
+  a scale 3–8 s, other pages 5–15 s), about 3½ minutes of reading a student. It is long: `--time-scale 0.2`
+  runs the same class five times faster (arrivals and reading times alike); say so when reporting.
+
+Databases: `sqlite`, `postgresql` (a throw-away PostgreSQL of the benchmark's own, on loopback),
+and `pgproxy`: the same PostgreSQL behind `delay_proxy.py`, which delays every packet
+(`--proxy-delay-ms`, default 0.5 ms each way), as a database on another host would.
+
+Our phones send each page as survey.js does (`X-Survey-Inline: 1`): the next page comes
+back in the answer to the POST, one request per page turn (`--no-inline`: oTree's redirect,
+as without JavaScript). A page turn is timed from the POST until the next page is in; stock
+oTree's turn is its POST and the redirected GET.
 
 The same run measures a stock one-app oTree survey with the same number of pages
 (stock templates, Bootstrap and all) as the baseline, and prints our throughput as a
-ratio of it. Reports requests per second, p50/p95/p99 latency, errors, answers lost
+ratio of it. Reports page turns and requests per second, p50/p95/p99 latency, errors, answers lost
 (what a student sent that is not in the database) and the final balance.
 Numbers go to BENCHMARKS.md by hand; nothing here is a test assertion.
 """
@@ -41,7 +55,7 @@ import aiohttp  # noqa: E402
 
 from conftest import Server, copy_project  # noqa: E402
 from throwaway_postgres import ThrowawayPostgres  # noqa: E402
-from student import choose_answers, url_part  # noqa: E402
+from student import INLINE_REQUEST_HEADER, PAGE_URL_HEADER, choose_answers, parse, url_part  # noqa: E402
 
 import stock  # noqa: E402
 
@@ -86,8 +100,9 @@ class Phone:
     browser does, and counted as a reconnect, not an error: the server never saw it.
     """
 
-    def __init__(self, start_url: str, *, programme: str, seed: int, sink: list):
+    def __init__(self, start_url: str, *, programme: str, seed: int, sink: list, inline: bool = False):
         self.start_url, self.programme, self.sink = start_url, programme, sink
+        self.inline = inline  # as survey.js: ask for the next page in the answer to the POST
         self.rng = random.Random(seed)
         self.url, self.html, self.status = "", "", 0
         self.http: aiohttp.ClientSession | None = None
@@ -97,8 +112,9 @@ class Phone:
 
     async def _send(self, method: str, url: str, data: dict | None, *, retry: bool = True):
         start = time.perf_counter()
+        headers = {INLINE_REQUEST_HEADER: "1"} if self.inline and method == "POST" else None
         try:
-            async with self.http.request(method, url, data=data, allow_redirects=False,
+            async with self.http.request(method, url, data=data, allow_redirects=False, headers=headers,
                                          timeout=aiohttp.ClientTimeout(total=300)) as response:
                 body = await response.text()
         except Exception as exc:  # noqa: BLE001  (counted, reported, re-raised)
@@ -122,24 +138,30 @@ class Phone:
             if response.status in (301, 302, 303, 307, 308):
                 url, method, data = urllib.parse.urljoin(url, response.headers["Location"]), "GET", None
                 continue
-            self.url, self.html, self.status = url, body, response.status
+            shown = response.headers.get(PAGE_URL_HEADER)  # the next page came with the answer
+            self.url = urllib.parse.urljoin(url, shown) if shown else url
+            self.html, self.status = body, response.status
             return
         raise RuntimeError(f"too many redirects from {url}")
 
-    async def walk(self, *, think: tuple[float, float] | None, barrier: "Phaser | None", sent: dict) -> None:
+    async def walk(self, *, think, barrier: "Phaser | None", sent: dict) -> None:
+        """Walk the survey. think: None, or a function (page turn number, items on the page,
+        the random generator) giving the seconds spent reading before answering."""
         jar = aiohttp.CookieJar(unsafe=True)  # the server is an IP address; a browser keeps its cookies
         async with aiohttp.ClientSession(cookie_jar=jar, connector=aiohttp.TCPConnector(limit=1)) as self.http:
             await self.request("GET", self.start_url)
-            for _ in range(30):
+            for turn in range(30):
                 if self.page in ("Finished", "End", ""):
                     return
                 if think:
-                    await asyncio.sleep(self.rng.uniform(*think))
+                    await asyncio.sleep(think(turn, len(parse(self.html).radios), self.rng))
                 if barrier is not None:
                     await barrier.wait()
                 before = self.url
                 data = choose_answers(self.html, self.page, self.rng, programme=self.programme)
+                start = time.perf_counter()
                 await self.request("POST", before, data)
+                self.sink.append(("turn", time.perf_counter() - start))  # tap on Next to the next page
                 if self.status >= 500 or self.url == before:
                     raise RuntimeError(f"no progress on {before}: {self.status}")
                 sent[self.code].update({k: v for k, v in data.items() if k not in ("consented", "age_confirmed")})
@@ -175,17 +197,48 @@ class Phaser:
         self.cond.notify_all()
 
 
-async def run_phones(url: str, n: int, scenario: str, arrival: float, seed: int) -> dict:
+# The page turn at which our survey shows the vignette (consent, about you, motivation,
+# programme, then the vignette), and the pages with one scale each after it.
+VIGNETTE_TURN = 4
+SCALE_TURNS = range(5, 9)
+
+
+def fast_reading(turn: int, items: int, rng: random.Random) -> float:
+    """The fast class: 3–15 s on every page."""
+    return rng.uniform(3, 15)
+
+
+def realistic_reading(time_scale: float):
+    """The realistic class, reading times from the instrument: the vignette 30–90 s, each
+    item of a scale page 3–8 s, every other page 5–15 s; all multiplied by `time_scale`
+    (1: real time, about 3½ minutes of reading a student; 0.1: the same class ten times faster).
+    The stock baseline reads by the same page positions (its scale pages have 3 items)."""
+    def reading(turn: int, items: int, rng: random.Random) -> float:
+        if turn == VIGNETTE_TURN:
+            seconds = rng.uniform(30, 90)
+        elif turn in SCALE_TURNS:
+            seconds = sum(rng.uniform(3, 8) for _ in range(max(items, 1)))
+        else:
+            seconds = rng.uniform(5, 15)
+        return seconds * time_scale
+    return reading
+
+
+async def run_phones(url: str, n: int, scenario: str, arrival: float, seed: int, *, inline: bool = False,
+                     time_scale: float = 1.0) -> dict:
     latencies: list = []
     sent: dict = collections.defaultdict(dict)
     barrier = Phaser(n) if scenario == "burst" else None
+    think = dict(burst=None, **{"class": fast_reading}, real=realistic_reading(time_scale))[scenario]
+    if scenario == "real":
+        arrival *= time_scale
 
     async def one(i):
-        phone = Phone(url, programme=PROGRAMMES[i % 5], seed=seed * 1000 + i, sink=latencies)
-        if scenario == "class":
+        phone = Phone(url, programme=PROGRAMMES[i % 5], seed=seed * 1000 + i, sink=latencies, inline=inline)
+        if scenario != "burst":
             await asyncio.sleep(arrival * i / n)
         try:
-            await phone.walk(think=(3, 15) if scenario == "class" else None, barrier=barrier, sent=sent)
+            await phone.walk(think=think, barrier=barrier, sent=sent)
         finally:
             if barrier is not None:
                 await barrier.leave()
@@ -197,18 +250,22 @@ async def run_phones(url: str, n: int, scenario: str, arrival: float, seed: int)
     failed = [o for o in outcomes if isinstance(o, BaseException)]
     ERROR_SAMPLES.extend(f"student: {type(o).__name__}: {str(o)[:160]}" for o in failed)
     times = sorted(t for status, t in latencies if status == "ok")
+    turns = sorted(t for status, t in latencies if status == "turn")
     reconnects = sum(1 for status, _ in latencies if status == "reconnect")
-    latencies = [x for x in latencies if x[0] != "reconnect"]
+    latencies = [x for x in latencies if x[0] not in ("reconnect", "turn")]
     errors = len(failed) + sum(1 for status, _ in latencies if status == "error")
     q = statistics.quantiles(times, n=100) if len(times) >= 2 else [float("nan")] * 99
+    qt = statistics.quantiles(turns, n=100) if len(turns) >= 2 else [float("nan")] * 99
     return dict(requests=len(latencies), seconds=elapsed, rps=len(latencies) / elapsed, errors=errors,
                 p50=q[49] * 1000, p95=q[94] * 1000, p99=q[98] * 1000, sent=sent,
+                turns=len(turns), tps=len(turns) / elapsed,
+                turn_p50=qt[49] * 1000, turn_p95=qt[94] * 1000, turn_p99=qt[98] * 1000,
                 finished=n - len(failed), reconnects=reconnects,
                 generator_cpu=generator_cpu)
 
 
-def run_scenario(url: str, n: int, scenario: str, arrival: float, seed: int) -> dict:
-    return asyncio.run(run_phones(url, n, scenario, arrival, seed))
+def run_scenario(url: str, n: int, scenario: str, arrival: float, seed: int, **options) -> dict:
+    return asyncio.run(run_phones(url, n, scenario, arrival, seed, **options))
 
 
 def lost_and_balance(server: Server, sent: dict) -> tuple[int, dict]:
@@ -237,11 +294,11 @@ def lost_and_balance(server: Server, sent: dict) -> tuple[int, dict]:
 
 
 def measure(label: str, folder: pathlib.Path, env: dict, config: str, n: int, scenario: str, arrival: float,
-            seed: int, check: bool) -> dict:
+            seed: int, check: bool, **options) -> dict:
     server = Server(folder, env=env).start()
     try:
         session = server.create_session(config, n)
-        result = run_scenario(session["session_wide_url"], n, scenario, arrival, seed)
+        result = run_scenario(session["session_wide_url"], n, scenario, arrival, seed, **options)
         if check:
             result["lost"], result["balance"] = lost_and_balance(server, result["sent"])
         result["label"] = label
@@ -268,13 +325,20 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--students", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3, help="runs per configuration (median reported)")
-    parser.add_argument("--scenarios", default="burst,class")
-    parser.add_argument("--arrival", type=float, default=60.0, help="class scenario: arrivals spread over seconds")
-    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--scenarios", default="burst,class",
+                        help="burst, class (the fast class: 3–15 s a page), real (the realistic class)")
+    parser.add_argument("--arrival", type=float, default=60.0, help="class scenarios: arrivals spread over seconds")
+    parser.add_argument("--time-scale", type=float, default=1.0,
+                        help="real scenario: reading times and arrivals multiplied by this (0.1 = ten times faster)")
+    parser.add_argument("--databases", default="sqlite,postgresql",
+                        help="sqlite, postgresql, pgproxy (PostgreSQL behind delay_proxy.py: 'on another host')")
+    parser.add_argument("--proxy-delay-ms", type=float, default=0.5, help="pgproxy: delay added each way")
+    parser.add_argument("--no-inline", action="store_true",
+                        help="our phones do not ask for the next page inline (oTree's redirect, as without JS)")
     parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL"),
                         help="a PostgreSQL admin URL; default: a throw-away server of the benchmark's own")
     args = parser.parse_args(argv)
-    if args.postgres or "postgresql" not in args.databases.split(","):
+    if args.postgres or not {"postgresql", "pgproxy"} & set(args.databases.split(",")):
         return run(args)
     with ThrowawayPostgres(durable=True) as pg:  # fsync on, as a real server
         args.postgres = pg.url
@@ -286,7 +350,50 @@ def run(args) -> int:
 
     args: the parsed command line.
     """
+    proxy = None
+    if "pgproxy" in args.databases.split(","):
+        proxy = DelayProxy(args.postgres, args.proxy_delay_ms)
+    try:
+        return _run(args, proxy)
+    finally:
+        if proxy:
+            proxy.stop()
+
+
+class DelayProxy:
+    """`delay_proxy.py` in a process of its own, in front of the PostgreSQL server of `admin_url`."""
+
+    def __init__(self, admin_url: str, delay_ms: float):
+        import subprocess
+
+        target = urllib.parse.urlsplit(admin_url)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "delay_proxy.py"), "--target", f"{target.hostname}:{target.port}",
+             "--delay-ms", str(delay_ms)], stdout=subprocess.PIPE, text=True)
+        self.banner = self.proc.stdout.readline().strip()  # "listening on host:port delay … measured …"
+        print("proxy:", self.banner, flush=True)
+        self.port = int(self.banner.split()[2].rsplit(":", 1)[1])
+
+    def url(self, database_url: str) -> str:
+        """`database_url` with its host and port replaced by the proxy's."""
+        parts = urllib.parse.urlsplit(database_url)
+        netloc = parts.netloc.rsplit("@", 1)
+        netloc[-1] = f"127.0.0.1:{self.port}"
+        return urllib.parse.urlunsplit(parts._replace(netloc="@".join(netloc)))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def _run(args, proxy: "DelayProxy | None") -> int:
     rows = []
+    options = dict(time_scale=args.time_scale)
+
+    def database_url(database: str) -> str | None:
+        url = fresh_postgres(args.postgres)
+        return proxy.url(url) if url and database == "pgproxy" else url
+
     for scenario in args.scenarios.split(","):
         for database in args.databases.split(","):
             results, stock_results = [], []
@@ -294,26 +401,28 @@ def run(args) -> int:
                 with tempfile.TemporaryDirectory() as tmp:
                     tmp = pathlib.Path(tmp)
                     env = {}
-                    if database == "postgresql":
-                        url = fresh_postgres(args.postgres)
+                    if database in ("postgresql", "pgproxy"):
+                        url = database_url(database)
                         if url is None:
                             print(f"skipping PostgreSQL: not reachable at {args.postgres}")
                             break
                         env["DATABASE_URL"] = url
                     ours = measure("ours", copy_project(tmp / "ours"), env, "classroom", args.students, scenario,
-                                   args.arrival, seed=run + 1, check=True)
-                    if database == "postgresql":
-                        env["DATABASE_URL"] = fresh_postgres(args.postgres)
+                                   args.arrival, seed=run + 1, check=True, inline=not args.no_inline, **options)
+                    if database in ("postgresql", "pgproxy"):
+                        env["DATABASE_URL"] = database_url(database)
                     write_stock_project(tmp / "stock")
                     stock = measure("stock", tmp / "stock", env, "stock", args.students, scenario, args.arrival,
-                                    seed=run + 1, check=False)
+                                    seed=run + 1, check=False, **options)
                 results.append(ours)
                 stock_results.append(stock)
-                print(f"{scenario:5} {database:10} run {run + 1}: ours {ours['rps']:.1f} req/s "
-                      f"p95 {ours['p95']:.0f} ms errors {ours['errors']} lost {ours['lost']} "
+                print(f"{scenario:5} {database:10} run {run + 1}: ours {ours['tps']:.1f} turns/s "
+                      f"turn p95 {ours['turn_p95']:.0f} ms ({ours['rps']:.1f} req/s, request p95 {ours['p95']:.0f} ms) "
+                      f"errors {ours['errors']} lost {ours['lost']} "
                       f"reconnects {ours['reconnects']} balance {max(ours['balance'].values(), default=0)} "
                       f"phones' CPU {ours['generator_cpu']:.0%} of a core | "
-                      f"stock {stock['rps']:.1f} req/s p95 {stock['p95']:.0f} ms errors {stock['errors']}",
+                      f"stock {stock['tps']:.1f} turns/s turn p95 {stock['turn_p95']:.0f} ms "
+                      f"({stock['rps']:.1f} req/s, request p95 {stock['p95']:.0f} ms) errors {stock['errors']}",
                       flush=True)
             if not results:
                 continue
@@ -321,6 +430,9 @@ def run(args) -> int:
             rows.append(dict(
                 scenario=scenario, database=database, runs=len(results),
                 rps=med(results, "rps"), p50=med(results, "p50"), p95=med(results, "p95"), p99=med(results, "p99"),
+                tps=med(results, "tps"), turn_p50=med(results, "turn_p50"), turn_p95=med(results, "turn_p95"),
+                turn_p99=med(results, "turn_p99"), stock_tps=med(stock_results, "tps"),
+                stock_turn_p95=med(stock_results, "turn_p95"),
                 errors=sum(r["errors"] for r in results), lost=sum(r["lost"] for r in results),
                 balance=max(max(r["balance"].values(), default=0) for r in results),
                 stock_rps=med(stock_results, "rps"), stock_p95=med(stock_results, "p95"),
@@ -329,14 +441,18 @@ def run(args) -> int:
     if ERROR_SAMPLES:
         print("first errors:", *sorted(set(ERROR_SAMPLES))[:10], sep="\n  ")
     print()
-    print(f"{args.students} students, median of runs; ratio = our req/s ÷ stock req/s in the same run")
-    print("| scenario | database | runs | req/s | p50 ms | p95 ms | p99 ms | errors | lost answers | "
-          "largest cell difference | stock req/s | stock p95 ms | ratio |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"{args.students} students, median of runs; a page turn is the tap on Next until the next page is "
+          f"in (ours: {'oTree redirect' if args.no_inline else 'one request'}; stock: POST and redirected GET); "
+          f"ratio = our page turns/s ÷ stock's in the same run")
+    print("| scenario | database | runs | turns/s | turn p50 ms | turn p95 ms | turn p99 ms | req/s | request p95 ms | "
+          "errors | lost answers | largest cell difference | stock turns/s | stock turn p95 ms | stock req/s | "
+          "stock request p95 ms | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['scenario']} | {r['database']} | {r['runs']} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} | "
-              f"{r['p99']:.0f} | {r['errors']} | {r['lost']} | {r['balance']} | {r['stock_rps']:.1f} | "
-              f"{r['stock_p95']:.0f} | {r['rps'] / r['stock_rps']:.2f} |")
+        print(f"| {r['scenario']} | {r['database']} | {r['runs']} | {r['tps']:.1f} | {r['turn_p50']:.0f} | "
+              f"{r['turn_p95']:.0f} | {r['turn_p99']:.0f} | {r['rps']:.1f} | {r['p95']:.0f} | {r['errors']} | "
+              f"{r['lost']} | {r['balance']} | {r['stock_tps']:.1f} | {r['stock_turn_p95']:.0f} | "
+              f"{r['stock_rps']:.1f} | {r['stock_p95']:.0f} | {r['tps'] / r['stock_tps']:.2f} |")
     return 0 if all(r["errors"] == 0 and r["lost"] == 0 for r in rows) else 1
 
 
