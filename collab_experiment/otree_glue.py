@@ -292,6 +292,10 @@ class PageTurnHook:
     """
 
     def set_attributes(self, participant):  # oTree's name (PRIVATE_NAMES)
+        """oTree's `set_attributes`, reusing the player row already loaded in this request.
+
+        participant: the participant the request is for.
+        """
         lookup = otree.lookup.get_page_lookup(participant._session_code, participant._index_in_pages)
         models_module = otree.common.get_models_module(lookup.app_name)
         PlayerClass = models_module.Player
@@ -318,11 +322,16 @@ class PageTurnHook:
         participant._round_number = lookup.round_number
 
     def get_object(self):  # oTree's name (PRIVATE_NAMES)
+        """The form's object: the player already loaded, without loading the group row."""
         if self.form_model in ("player", getattr(self, "PlayerClass", None)):
             return self.player
         return super().get_object()
 
     def get_context_data(self, **context):
+        """oTree's template context, with group, subsession and session loaded on use.
+
+        context: what oTree passes in (its form, errors, ...), extended and returned.
+        """
         # oTree's base context (FormPageOrInGameWaitPage.get_context_data), with the
         # group, subsession and session rows loaded only if the template reads them.
         has_trial = self.has_trial()
@@ -353,6 +362,7 @@ class PageTurnHook:
         return context
 
     def post(self):  # oTree's name (PRIVATE_NAMES)
+        """oTree's POST; for survey.js (`X-Survey-Inline: 1`) the next page in the same answer."""
         response = super().post()
         # no request: oTree submitting the page itself (the admin's advance, a timeout)
         request = getattr(self, "request", None)
