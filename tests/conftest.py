@@ -8,6 +8,7 @@ machine's; TEST_POSTGRES_URL points the tests at another server instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import shutil
@@ -182,27 +183,37 @@ def postgres_admin_url(postgres_server) -> str:
     return url
 
 
-@pytest.fixture
-def postgres_url(postgres_admin_url):
-    """A fresh, empty database for one test, dropped afterwards."""
+@contextlib.contextmanager
+def fresh_database(admin_url: str):
+    """A fresh, empty database on the server at `admin_url`, yielded as its URL and dropped
+    afterwards (its connections ended first)."""
     import uuid
 
     import psycopg2
 
     name = f"otree_test_{uuid.uuid4().hex[:10]}"
-    con = psycopg2.connect(postgres_admin_url)
+    con = psycopg2.connect(admin_url)
     con.autocommit = True
     con.cursor().execute(f'CREATE DATABASE "{name}"')
     con.close()
-    base = postgres_admin_url.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    con = psycopg2.connect(postgres_admin_url)  # a new one: a test may have restarted the server
-    con.autocommit = True
-    con.cursor().execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-    )
-    con.cursor().execute(f'DROP DATABASE IF EXISTS "{name}"')
-    con.close()
+    base = admin_url.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        con = psycopg2.connect(admin_url)  # a new one: a test may have restarted the server
+        con.autocommit = True
+        con.cursor().execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+        )
+        con.cursor().execute(f'DROP DATABASE IF EXISTS "{name}"')
+        con.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url):
+    """A fresh, empty database for one test, dropped afterwards."""
+    with fresh_database(postgres_admin_url) as url:
+        yield url
 
 
 PRODUCTION_ENV = dict(

@@ -1,7 +1,8 @@
 """SQL statements per page turn, counted on the server (a SQLAlchemy event listener in
 `tests/sql_counting_server.py`), for each page of the survey: our flow with survey.js (one
 request per page turn), our flow without JavaScript (oTree's POST and redirected GET), and
-stock oTree's flow (the benchmark's one-app project, `tests/benchmarks/bench_load.py`).
+stock oTree's flow (the benchmark's one-app project, `tests/benchmarks/bench_load.py`); on
+SQLite and on PostgreSQL (the tests' throw-away server), where each statement is a round trip.
 
 Every statement is a round trip to the database inside oTree's one request lock, so on
 PostgreSQL each costs every waiting student time. The ceilings below are the numbers
@@ -11,12 +12,13 @@ times: nothing here depends on the machine's speed.
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 import sys
 
 import pytest
 
-from conftest import Server, copy_project
+from conftest import Server, copy_project, fresh_database
 from student import Student
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "benchmarks"))
@@ -35,13 +37,19 @@ CEILING_REDIRECT = {page: n + 2 + 1 for page, n in CEILING_INLINE.items()}
 COMMITS_PER_TURN = dict(inline=1, redirect=2)
 
 
+DATABASES = ["sqlite", "postgresql"]
+
+
 class Counted:
     """A server whose statements are logged, one line each (COMMIT for a commit)."""
 
-    def __init__(self, folder: pathlib.Path):
+    def __init__(self, folder: pathlib.Path, database_url: str | None = None):
         self.log = folder / "sql.log"
         self.log.touch()
-        self.server = Server(folder, env={"SQL_LOG": str(self.log)}, command=COUNTING_SERVER)
+        env = {"SQL_LOG": str(self.log)}
+        if database_url:
+            env["DATABASE_URL"] = database_url
+        self.server = Server(folder, env=env, command=COUNTING_SERVER)
         self.seen = 0
 
     def new_lines(self) -> list[str]:
@@ -68,10 +76,25 @@ def walk_counting(counted: Counted, student: Student) -> dict[str, tuple[int, in
     return turns
 
 
+@pytest.fixture(scope="module", params=DATABASES)
+def database(request):
+    """A function that yields a fresh database URL (None: the project's own SQLite file)."""
+    if request.param == "sqlite":
+        yield contextlib.nullcontext
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")  # skips with the reason when missing
+    yield lambda: fresh_database(admin_url)
+
+
 @pytest.fixture(scope="module")
-def ours(tmp_path_factory):
+def ours(tmp_path_factory, database):
+    with database() as url:
+        yield from _walk_ours(tmp_path_factory, url)
+
+
+def _walk_ours(tmp_path_factory, database_url):
     folder = copy_project(tmp_path_factory.mktemp("ours") / "project")
-    counted = Counted(folder)
+    counted = Counted(folder, database_url)
     counted.server.start()
     session = counted.server.create_session("classroom", 4)
     url = session["session_wide_url"]
@@ -85,10 +108,15 @@ def ours(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def stock(tmp_path_factory):
+def stock(tmp_path_factory, database):
+    with database() as url:
+        yield from _walk_stock(tmp_path_factory, url)
+
+
+def _walk_stock(tmp_path_factory, database_url):
     folder = tmp_path_factory.mktemp("stock") / "project"
     bench_load.write_stock_project(folder)
-    counted = Counted(folder)
+    counted = Counted(folder, database_url)
     counted.server.start()
     session = counted.server.create_session("stock", 2)
     try:
