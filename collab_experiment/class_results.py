@@ -226,6 +226,8 @@ def number(x: float, t: dict, digits: int, sign: bool = False) -> str:
     Parameters
     ----------
     x : float
+        The number; it is rounded to `digits` first, so a value that rounds to 0 is
+        written without a sign ("0.0", never "−0.0" or "+0.0").
     t : dict
         The ``class_results`` texts of the language (``decimal``).
     digits : int
@@ -256,7 +258,26 @@ def _data(*values) -> str:
 
 def shared_defs(t: dict, low_label: str, high_label: str) -> str:
     """What every chart repeats, drawn once per page and placed with `<use>`: the 1–7
-    axis (`#axis`) and the row labels (`#v-trust-same` …, `#e-manager` …)."""
+    axis (`#axis`) and the row labels (`#v-trust-same` …, `#e-manager` …).
+
+    Parameters
+    ----------
+    t : dict
+        The ``class_results`` texts of the language: ``version`` (the label pattern with
+        ``{manager}`` and ``{partner}``), ``manager`` and ``partner`` (arm code -> words)
+        and ``effect`` (factor -> the effect's label).
+    low_label : str
+        The words of the answer scale's lowest point (1), written under the axis.
+    high_label : str
+        The words of its highest point (7).
+
+    Returns
+    -------
+    str
+        A 0 × 0 ``<svg>`` that holds only ``<defs>``; it must come before the charts of
+        :func:`versions_svg` and :func:`effects_svg` on the page, which refer to its ids.
+        Every text is HTML-escaped.
+    """
     lo, hi = contract.LIKERT[0], contract.LIKERT[-1]
     grid = "".join(f"M{_x(v, lo, hi)} 0V{4 * ROW}" for v in contract.LIKERT)
     ticks = "".join(f'<text x="{_x(v, lo, hi)}" y="{4 * ROW + 26}" class="tick">{v}</text>' for v in contract.LIKERT)
@@ -299,7 +320,26 @@ def _rows(items: list[dict], value: str, label, draw, t: dict, plot: tuple[int, 
 
 
 def versions_svg(scale_result: dict, t: dict) -> str:
-    """The four versions' means with their 95 % intervals on the 1–7 answer scale."""
+    """The four versions' means with their 95 % intervals on the 1–7 answer scale.
+
+    Parameters
+    ----------
+    scale_result : dict
+        One scale of :func:`group_results` (``group["scales"][scale]``); its ``versions``
+        are drawn in their order, one row each. A version not ``shown`` (fewer than 5
+        answers) gets the words "not enough answers yet" instead of a point.
+    t : dict
+        The ``class_results`` texts of the language (``decimal``, ``interval``,
+        ``not_enough``).
+
+    Returns
+    -------
+    str
+        An inline ``<svg>`` that uses ``#axis`` and the version labels of
+        :func:`shared_defs`. An interval reaching past 1 or 7 is cut at the end of the
+        axis; the numbers beside it are not. Each shown row carries ``data-version``,
+        ``data-n`` and ``data-v`` (mean, lower, upper to 4 decimals) for tests.
+    """
     lo, hi = contract.LIKERT[0], contract.LIKERT[-1]
     height = 4 * ROW + 58
 
@@ -321,7 +361,21 @@ def versions_svg(scale_result: dict, t: dict) -> str:
 
 
 def effect_range(results: dict) -> float:
-    """Half-width of the difference axis: one scale for every effect on the page."""
+    """Half-width of the difference axis: one scale for every effect on the page.
+
+    Parameters
+    ----------
+    results : dict
+        :func:`class_results`; the shown effects of the class and of every programme
+        shown, on every scale, count (estimates and interval ends; masked ones are None
+        and ignored).
+
+    Returns
+    -------
+    float
+        In scale points: the largest absolute estimate or interval end, rounded up to a
+        multiple of 0.5, and at least 1.0 (also when nothing is shown yet).
+    """
     extent = 1.0
     groups = [results["overall"], *(g for _, g in results["programmes"])]
     for g in groups:
@@ -334,7 +388,28 @@ def effect_range(results: dict) -> float:
 
 
 def effects_svg(scale_result: dict, t: dict, extent: float) -> str:
-    """The two main effects in scale points, with their 95 % intervals, around 0."""
+    """The two main effects in scale points, with their 95 % intervals, around 0.
+
+    Parameters
+    ----------
+    scale_result : dict
+        One scale of :func:`group_results`; its ``effects`` (trust − control, other −
+        same) are drawn in their order. Effects not ``shown`` (a version of the group
+        under 5) get the words "not enough answers yet".
+    t : dict
+        The ``class_results`` texts of the language (``decimal``, ``interval``,
+        ``not_enough``).
+    extent : float
+        Half-width of the axis in scale points (:func:`effect_range`): the axis runs from
+        −extent to +extent with 0 in the middle. Interval ends beyond it are cut at the
+        axis's end; the numbers beside it are not.
+
+    Returns
+    -------
+    str
+        An inline ``<svg>`` that uses the effect labels of :func:`shared_defs`; each shown
+        row carries ``data-effect``, ``data-n`` (treated, control) and ``data-v``.
+    """
     height = 2 * ROW + 36
     x = lambda v: _x(v, -extent, extent, EFFECT_PLOT)  # noqa: E731
     axis = (f'<path d="M{x(0)} 0V{2 * ROW}" class="zero"/>'
@@ -357,7 +432,30 @@ def effects_svg(scale_result: dict, t: dict, extent: float) -> str:
 
 
 def group_html(group: dict, t: dict, scale_titles: dict, extent: float, level: int) -> str:
-    """One group's results (the class, or a programme): per scale, versions and effects."""
+    """One group's results (the class, or a programme): per scale, versions and effects.
+
+    Parameters
+    ----------
+    group : dict
+        :func:`group_results` of the group; its scales are drawn in their order.
+    t : dict
+        The ``class_results`` texts of the language.
+    scale_titles : dict
+        Scale name -> its heading as the page shows it (every scale of ``group`` must
+        have one).
+    extent : float
+        Half-width of the difference axis (:func:`effect_range`), the same for every
+        group on the page so their effects can be compared by eye.
+    level : int
+        The HTML heading level of each scale's title: 2 for the class, 3 inside a
+        programme's section (whose own heading is an ``h2``).
+
+    Returns
+    -------
+    str
+        One ``<section class="scale">`` per scale, with :func:`versions_svg` and
+        :func:`effects_svg`.
+    """
     out = []
     for scale, r in group["scales"].items():
         out.append(f'<section class="scale" data-scale="{scale}"><h{level}>{html.escape(scale_titles[scale])}</h{level}>'

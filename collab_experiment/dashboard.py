@@ -27,12 +27,28 @@ FACTORS = {"manager": ("trust", "control"), "partner": ("other", "same")}
 
 
 def mask(n: int) -> int | str:
-    """A count as the instructor sees it: exact from 5 on, '<5' below (0 stays 0)."""
+    """A count as the instructor sees it: exact from 5 on, '<5' below (0 stays 0).
+
+    Args:
+        n: a number of students (0 or more).
+
+    Returns `n` itself (an int) or the string `MASK`; 0 is shown because "nobody" points
+    at no one.
+    """
     return n if n == 0 or n >= SMALL_COUNT else MASK
 
 
 def mask_rate(numerator: int, denominator: int) -> str:
-    """A percentage, shown only when both counts are large enough to hide a person."""
+    """A percentage, shown only when both counts are large enough to hide a person.
+
+    Args:
+        numerator: how many passed (e.g. answered a check correctly).
+        denominator: how many answered, the passed included.
+
+    Returns the rate rounded to a whole percent, e.g. "83 %", or "–" when fewer than 5
+    answered, or when 1–4 passed or 1–4 failed (a rate of 100 % or 0 % is shown from 5
+    answers on: it tells what every one of them answered, but not who).
+    """
     failed = denominator - numerator
     if denominator < SMALL_COUNT or 0 < numerator < SMALL_COUNT or 0 < failed < SMALL_COUNT:
         return "–"
@@ -152,7 +168,17 @@ def cells_table(rows: list[dict], now: float | None = None, left_after: int = LE
 
 
 def balance(rows: list[dict]) -> list[dict]:
-    """The largest difference between two cells' counts per stratum (the guarantee: ≤ 1)."""
+    """The largest difference between two cells' counts per stratum (the guarantee: ≤ 1).
+
+    Args:
+        rows: one plain dict per participant (`programme`, `manager`, `partner`); those
+            without a `manager` (not assigned yet) are skipped. Every `programme` must be
+            one of `assignment.PROGRAMMES` (the strata), which also gives the order.
+
+    Returns one dict per programme with assigned students: `programme`, `assigned`
+    (masked) and `largest_difference` (exact, over all four cells of `assignment.CELLS`:
+    0 or 1 when the assignment works as it should).
+    """
     counts: dict[str, Counter] = defaultdict(Counter)
     for r in rows:
         if r.get("manager"):
@@ -164,7 +190,17 @@ def balance(rows: list[dict]) -> list[dict]:
 
 
 def checks_by_arm(rows: list[dict]) -> list[dict]:
-    """Attention and manipulation-check pass rates by arm, among those who answered."""
+    """Attention and manipulation-check pass rates by arm, among those who answered.
+
+    Args:
+        rows: one plain dict per participant: `manager`, `partner`, `attention_pass`,
+            `mc_manager_correct` and `mc_partner_correct` (True, False, or None when not
+            answered).
+
+    Returns one dict per cell of `assignment.CELLS` (empty cells included): `manager`,
+    `partner`, `answered` (masked count of those who answered the manipulation checks)
+    and the rates `attention`, `mc_manager`, `mc_partner` (see `mask_rate`).
+    """
     out = []
     for manager, partner in assignment.CELLS:
         members = [r for r in rows if r.get("manager") == manager and r.get("partner") == partner]
@@ -184,7 +220,13 @@ AUTONOMY_RANGE = (min(contract.LIKERT), max(contract.LIKERT))
 
 def mask_mean(values: list[float]) -> str:
     """A mean, shown only when at least 5 people give it and it is not at an end of the
-    scale (a mean of exactly 1 or 7 would tell what every one of them answered)."""
+    scale (a mean of exactly 1 or 7 would tell what every one of them answered).
+
+    Args:
+        values: the scale scores (1–7, one per student who answered; no None).
+
+    Returns the mean to one decimal, e.g. "5.3", or "–".
+    """
     if len(values) < SMALL_COUNT:
         return "–"
     mean = math.fsum(values) / len(values)
@@ -216,6 +258,15 @@ def mde_80(n_treated: int, n_control: int, alpha: float = 0.05, power: float = 0
 
     Exact, from the noncentral t distribution (the same definition as
     `pingouin.power_ttest2n`); None when an arm has fewer than two people.
+
+    Args:
+        n_treated: students in the treated arm.
+        n_control: students in the control arm.
+        alpha: two-sided significance level of the test.
+        power: the probability of detecting the effect (0.8: 80 %).
+
+    Returns d in standard deviations of the outcome, e.g. about 0.8 for two arms of 26
+    and about 0.4 for two arms of 100 (four times the students, half the effect).
     """
     if n_treated < 2 or n_control < 2:
         return None

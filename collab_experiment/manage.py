@@ -29,6 +29,9 @@ BACKUP_DIR = pathlib.Path("backups")
 
 
 def database_url() -> str:
+    """The database the commands work on: `DATABASE_URL` as oTree reads it (e.g.
+    `postgres://user:password@host/db`), or the SQLite file `db.sqlite3` in the current
+    folder when it is unset or empty. Contains the password: print it through `_safe`."""
     return os.environ.get("DATABASE_URL") or DEFAULT_URL
 
 
@@ -42,6 +45,15 @@ def expected_schema() -> dict[str, set[str]]:
 
 
 def actual_schema(url: str) -> dict[str, set[str]]:
+    """The tables and columns the database holds now.
+
+    Args:
+        url: the database's SQLAlchemy URL (`database_url()`).
+
+    Returns table name -> set of column names; empty for a new database (a missing
+    SQLite file is created, empty, by connecting to it).
+    Raises `sqlalchemy.exc.DBAPIError` when the database cannot be reached.
+    """
     engine = sqlalchemy.create_engine(url)
     try:
         inspector = sqlalchemy.inspect(engine)
@@ -51,7 +63,17 @@ def actual_schema(url: str) -> dict[str, set[str]]:
 
 
 def schema_differences(expected: dict[str, set[str]], actual: dict[str, set[str]]) -> list[str]:
-    """Readable differences; tables the database lacks are fine (oTree creates them)."""
+    """Readable differences; tables the database lacks are fine (oTree creates them).
+
+    Args:
+        expected: table name -> column names the models need (`expected_schema()`).
+        actual: table name -> column names the database has (`actual_schema()`).
+
+    Returns one line per table present in both with missing or extra columns (missing
+    first), tables in name order; empty when the database fits. Tables only one side
+    has are not reported: oTree creates those the database lacks, and leaves alone
+    those only the database has.
+    """
     problems = []
     for table in sorted(set(expected) & set(actual)):
         missing = sorted(expected[table] - actual[table])
@@ -64,6 +86,15 @@ def schema_differences(expected: dict[str, set[str]], actual: dict[str, set[str]
 
 
 def stored_instrument_versions(url: str) -> set[str]:
+    """The instrument versions the stored answers were given to (`instrument_version`
+    of collab_experiment's players, blanks left out).
+
+    Args:
+        url: the database's SQLAlchemy URL (`database_url()`).
+
+    Returns an empty set also when the table does not exist yet or the database cannot
+    be read: the note these feed is informational only.
+    """
     engine = sqlalchemy.create_engine(url)
     try:
         with engine.connect() as con:
@@ -79,6 +110,14 @@ def stored_instrument_versions(url: str) -> set[str]:
 
 
 def preflight() -> int:
+    """Check, before a class, that the database at `database_url()` fits this code's
+    models, and say what to do if not.
+
+    Prints the verdict (OK on stdout; problems and the remedy on stderr), and notes
+    answers stored under another instrument version than this code's. Returns the exit
+    code: 0 fits (an empty database included), 1 columns differ (do not start the
+    server), 2 the database cannot be reached.
+    """
     from collab_experiment import texts
 
     url = database_url()
@@ -110,7 +149,18 @@ def preflight() -> int:
 
 
 def backup(directory: pathlib.Path = BACKUP_DIR) -> pathlib.Path:
-    """A consistent copy of the database, named by the time in UTC."""
+    """A consistent copy of the database, named by the time in UTC.
+
+    Args:
+        directory: the folder the copy is written to (relative to the current folder
+            unless absolute); created if missing.
+
+    Returns the path of the copy: `db-<YYYYMMDDTHHMMSSZ>.sqlite3` for SQLite (SQLite's
+    online backup, consistent while the server writes), `db-<…>.dump` for PostgreSQL
+    (`pg_dump --format=custom`, restore with `pg_restore`). Ends the program
+    (`SystemExit` with the reason) when the SQLite file does not exist or `pg_dump` is
+    not installed; raises `subprocess.CalledProcessError` when `pg_dump` fails.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     url = database_url()
@@ -142,6 +192,12 @@ def withdraw(codes: list[str]) -> dict[str, str]:
 
     Works on the database directly (the server may keep running). Returns, per code as
     given, 'withdrawn' or 'not found'. Repeating a withdrawal is harmless.
+
+    Args:
+        codes: the students' withdrawal codes as they sent them; case, spaces and dashes
+            do not matter (`withdrawal.normalise`). Every answer column of the player is
+            set to NULL except `KEEP_ON_WITHDRAWAL`, and the consent row's
+            `age_confirmed`, `consent_version` and `language`, all in one transaction.
     """
     from collab_experiment import withdrawal
 
@@ -181,6 +237,12 @@ def withdraw(codes: list[str]) -> dict[str, str]:
 
 
 def reset() -> int:
+    """Back up the database into `BACKUP_DIR`, then delete and recreate it with
+    `otree resetdb --noinput` (every session and answer is gone).
+
+    Returns `otree resetdb`'s exit code. When the backup fails (`SystemExit` or
+    `subprocess.CalledProcessError`, see `backup`) nothing is deleted.
+    """
     path = backup()
     print(f"backup written: {path}")
     return subprocess.call(["otree", "resetdb", "--noinput"])
@@ -195,6 +257,14 @@ def _safe(url: str) -> str:
 
 
 def main(argv=None) -> int:
+    """The command line: `preflight`, `backup [--dir DIR]`, `reset`, `withdraw CODE …`.
+
+    Args:
+        argv: the arguments without the program's name; default `sys.argv[1:]`.
+
+    Returns the exit code: `preflight`'s and `reset`'s own; 0 for `backup`; for
+    `withdraw` 0 when every code was found, else 1 (each code's outcome is printed).
+    """
     parser = argparse.ArgumentParser(prog="python -m collab_experiment.manage", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("preflight", help="check that the database fits these models")

@@ -53,4 +53,10 @@ def tidy_row(player: dict, participant: dict, session: dict) -> dict:
 
 
 def item_order_json(orders: dict) -> str:
+    """The presentation orders as stored in the player's `item_order` field: compact JSON
+    (no spaces), keys in the dict's order.
+
+    Args:
+        orders: scale or check field -> names in the order shown (`texts.draw_orders`).
+    """
     return json.dumps(orders, separators=(",", ":"))

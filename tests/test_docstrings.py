@@ -1,5 +1,5 @@
-"""Every public function of the analysis package (and of the oTree glue) documents each of
-its parameters in its docstring."""
+"""Every public function of the analysis package (and of the app's plain modules, the oTree
+glue included) documents each of its parameters in its docstring."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ import re
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-CHECKED = [*sorted((REPO / "analysis").glob("*.py")), REPO / "collab_experiment" / "otree_glue.py"]
+#: The plain modules of the app; not `__init__.py`, `tests.py` or the oTree views
+#: (`instructor.py`, `class_results_view.py`).
+APP_MODULES = ("otree_glue", "class_results", "dashboard", "manage", "privacy", "survey_page",
+               "texts", "tidy", "withdrawal", "assignment")
+CHECKED = [*sorted((REPO / "analysis").glob("*.py")),
+           *(REPO / "collab_experiment" / f"{name}.py" for name in APP_MODULES)]
 
 
 def undocumented(path: pathlib.Path) -> list[str]:
