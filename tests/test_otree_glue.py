@@ -128,3 +128,41 @@ def test_no_other_product_module_touches_otree_internals():
         for pattern in (INTERNAL_IMPORT, PRIVATE_ATTRIBUTE):
             offenders += [f"{path.relative_to(REPO)}: {m.group(0).strip()}" for m in pattern.finditer(source)]
     assert not offenders, "use collab_experiment/otree_glue.py:\n" + "\n".join(offenders)
+
+
+# oTree's student-facing templates that _templates/otree/ replaces (same name, found first).
+REPLACED_TEMPLATES = ["otree/WaitPageGeneric.html", "otree/OutOfRangeNotification.html"]
+
+
+@pytest.mark.parametrize("name", REPLACED_TEMPLATES)
+def test_otree_renders_our_replacement_of_its_template(name, monkeypatch):
+    # An upgrade that renames the template, stops rendering it for students, or searches
+    # its own folder first would bring back oTree's English pages without a failure.
+    import inspect
+
+    import otree
+    import otree.views.participant
+    from otree.templating import loader
+
+    monkeypatch.chdir(REPO)  # oTree's template folders are relative to the project folder
+    assert (pathlib.Path(otree.__file__).parent / "templates" / name).exists()
+    assert f'"{name}"' in inspect.getsource(otree.views.participant) \
+        or f"'{name}'" in inspect.getsource(otree.views.participant)
+    found = loader.get_ibis_loader().search_template(name)
+    assert found.resolve() == (REPO / "_templates" / name).resolve()
+
+
+def test_the_waiting_page_listens_on_the_socket_otree_gives_it(monkeypatch):
+    from otree.templating import loader
+
+    class RoomView:  # what oTree passes: the view, with the socket's path
+        def socket_url(self):
+            return "/wait_for_session_in_room/oslo/?participant_label=&tab_unique_id=abc"
+
+    monkeypatch.chdir(REPO)
+    page = loader.get_ibis_loader().load("otree/WaitPageGeneric.html").render(
+        dict(view=RoomView(), title_text="Please wait", body_text="Waiting for your session to begin"),
+        strict_mode=True)
+    assert 'data-socket-url="/wait_for_session_in_room/oslo/?participant_label=&amp;tab_unique_id=abc"' in page
+    assert "new WebSocket(" in page and "location.reload()" in page
+    assert "Please wait" not in page and "bootstrap" not in page
