@@ -300,7 +300,8 @@ def test_pages_in_every_language_come_from_the_instrument_files():
     from collab_experiment import instructor
 
     for section, page in (("server_error", instructor.ERROR_HTML.replace("{{", "{").replace("}}", "}")),
-                          ("full", instructor.full_session_response().body.decode())):
+                          ("full", instructor.full_session_response().body.decode()),
+                          ("bad_link", instructor.bad_link_response().body.decode())):
         for lang in contract.LANGUAGES:
             words = texts.load(lang)[section]
             assert f'<section lang="{lang}"><h1>{words["title"]}</h1><p>{words["body"]}</p></section>' in page

@@ -166,3 +166,48 @@ def test_the_waiting_page_listens_on_the_socket_otree_gives_it(monkeypatch):
     assert 'data-socket-url="/wait_for_session_in_room/oslo/?participant_label=&amp;tab_unique_id=abc"' in page
     assert "new WebSocket(" in page and "location.reload()" in page
     assert "Please wait" not in page and "bootstrap" not in page
+
+
+def request_for(path: str, **path_params):
+    from starlette.requests import Request
+
+    return Request(dict(type="http", method="GET", path=path, raw_path=path.encode(), query_string=b"",
+                        headers=[], path_params=path_params))
+
+
+@pytest.mark.parametrize("path", ["/p/abc123/consent/Consent/1", "/join/nope", "/InitializeParticipant/abc123",
+                                  "/OutOfRangeNotification/abc123"])
+def test_a_404_on_a_students_link_shows_the_friendly_page(path):
+    import otree.patch
+    from starlette.exceptions import HTTPException
+
+    from collab_experiment import instructor
+
+    middleware = otree.patch.ExceptionMiddleware(app=None)  # as oTree builds it, after install()
+    response = middleware.http_exception(request_for(path), HTTPException(404, "This user does not exist"))
+    assert response.status_code == 404 and response.body == instructor.bad_link_response().body
+    assert b"does not exist" not in response.body
+
+
+def test_the_admins_404s_and_other_errors_stay_otrees():
+    import otree.patch
+    from starlette.exceptions import HTTPException
+
+    middleware = otree.patch.ExceptionMiddleware(app=None)
+    admin = middleware.http_exception(request_for("/SessionMonitor/abc"), HTTPException(404, "Not found: Session"))
+    assert (admin.status_code, admin.body) == (404, b"Not found: Session")
+    other = middleware.http_exception(request_for("/p/abc/x/Consent/1"), HTTPException(405, "Method Not Allowed"))
+    assert (other.status_code, other.body) == (405, b"Method Not Allowed")
+
+
+def test_an_unknown_room_shows_the_friendly_page_and_a_known_one_is_otrees(monkeypatch):
+    import otree.views.participant
+
+    from collab_experiment import instructor
+
+    view = otree.views.participant.AssignVisitorToRoom.__new__(otree.views.participant.AssignVisitorToRoom)
+    response = view.get(request_for("/room/olso", room_name="olso"))
+    assert response.status_code == 404 and response.body == instructor.bad_link_response().body
+    monkeypatch.chdir(REPO)  # oTree's template folders are relative to the project folder
+    welcome = view.get(request_for("/room/oslo", room_name="oslo"))  # settings.ROOMS
+    assert welcome.status_code == 200 and b'href="?welcome_page_ok=1"' in welcome.body
