@@ -203,6 +203,13 @@ def full_session_response():
     return Response(multilingual_page("full"), status_code=404, media_type="text/html")
 
 
+def bad_link_response():
+    """A friendly 'this link does not work' page in all three languages (status 404), for a
+    student's link that leads nowhere: a room that does not exist (a mistyped address), or
+    a participant whose session was deleted (an old tab after the instructor started over)."""
+    return Response(multilingual_page("bad_link"), status_code=404, media_type="text/html")
+
+
 def room_config_problem(config_name: str, room_name: str | None) -> str | None:
     """Why a session of this configuration may not be created in this room, or None.
 

@@ -1,8 +1,10 @@
 """The one door into oTree's internals.
 
 oTree's public API (`otree.api`) has no hook for extra admin pages, a friendly "session is
-full" page, the server's error page, the participant-code generator, or stopping the
-page-timeout worker together with the server. This module is the only place in the
+full" page, the server's error page, a friendly page for a student's link that leads nowhere,
+the participant-code generator, or stopping the page-timeout worker together with the server.
+(oTree's student-facing templates, the room's waiting page among them, are replaced without
+Python: `_templates/otree/` is searched before oTree's own templates.) This module is the only place in the
 project that touches oTree names outside `otree.api`:
 
 - `install()` applies every patch, once (a second call does nothing). The app calls it
@@ -52,6 +54,8 @@ import otree.lookup
 import otree.errorpage
 import otree.i18n
 import otree.middleware
+import otree.patch
+import otree.room
 import otree.session
 import otree.settings
 import otree.views.admin
@@ -438,6 +442,7 @@ PRIVATE_NAMES: list[tuple[Any, str]] = [
     (otree.common, "get_constants"),
     (otree.common2, "json_dumps"),
     (otree.i18n, "core_gettext"),
+    (otree.room, "ROOM_DICT"),
 ]
 
 
@@ -526,6 +531,34 @@ def _refusing_create_session(session_config_name, *args, room_name=None, **kwarg
     return _original_create_session(session_config_name, *args, room_name=room_name, **kwargs)
 
 
+#: Paths of a student's links (pages, the session-wide link, rooms, oTree's start and end
+#: hops): a 404 there shows the student `instructor.bad_link_response()`.
+STUDENT_PATHS = ("/p/", "/join/", "/room/", "/InitializeParticipant/", "/OutOfRangeNotification/")
+_original_room_get = otree.views.participant.AssignVisitorToRoom.get
+_original_http_exception = otree.patch.ExceptionMiddleware.http_exception
+
+
+def _room_get(self, request):
+    """oTree's room link, with a friendly page in three languages for a room that does not
+    exist (oTree answers a bare 'Invalid room specified in url')."""
+    from . import instructor
+
+    if request.path_params["room_name"] not in otree.room.ROOM_DICT:
+        return instructor.bad_link_response()
+    return _original_room_get(self, request)
+
+
+def _http_exception(self, request, exc):
+    """oTree's (Starlette's) answer to an HTTP error, with a friendly page in three languages
+    for a 404 on a student's link (oTree answers e.g. a participant of a deleted session with
+    "This user does not exist in the database ..." as plain text). Elsewhere (the admin) as before."""
+    from . import instructor
+
+    if exc.status_code == 404 and request.url.path.startswith(STUDENT_PATHS):
+        return instructor.bad_link_response()
+    return _original_http_exception(self, request, exc)
+
+
 def _patches() -> list[Patch]:
     from . import instructor  # late: instructor imports this module
 
@@ -539,6 +572,12 @@ def _patches() -> list[Patch]:
         # connection as page requests, so an export's commit or rollback could land in the
         # middle of a student's submission. An empty set makes every request, exports
         # included, take the lock: an export waits a moment, an answer is never lost.
+        Patch(otree.views.participant.AssignVisitorToRoom, "get", lambda: _room_get,
+              why="a friendly 'this link does not work' page in three languages for an unknown room"),
+        # Starlette's ExceptionMiddleware binds the method when oTree builds its middleware
+        # stack, on the first request: after install().
+        Patch(otree.patch.ExceptionMiddleware, "http_exception", lambda: _http_exception,
+              why="a friendly 'this link does not work' page for a 404 on a student's link"),
         Patch(otree.middleware, "PATHS_WITHOUT_LOCK", lambda: set(),
               why="exports take the request lock too, so their commit never lands inside a submission"),
         Patch(otree.errorpage.OTreeServerErrorMiddleware, "__call__", lambda: _call_and_log,

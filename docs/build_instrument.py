@@ -48,6 +48,10 @@ SECTIONS = [
     ("welcome", "Room welcome page (before a language is chosen: all three languages on one page)", ""),
     ("server_error", "Server error page (all three languages on one page)", ""),
     ("full", "Session full page", ""),
+    ("waiting", "Room waiting page (the room link opened before the session exists: all three languages on "
+     "one page, which moves on by itself when the session is created)", ""),
+    ("no_more_pages", "No more pages (an old tab opened after the last page: all three languages on one page)", ""),
+    ("bad_link", "A student's link that leads nowhere (a mistyped room, a deleted session: all three languages on one page)", ""),
     ("projector", "Projector view (shown to the class)",
      "`joined` = `not_started` + `in_progress` + `left` + `finished` + `declined`, shown exactly."),
     ("instructor", "Instructor's screens (live dashboard, server start-up lines, messages)",

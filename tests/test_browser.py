@@ -546,6 +546,72 @@ def test_the_room_link_opens_on_light_accessible_pages(visit, server):
     assert not v.errors
 
 
+def create_room_session(server, room: str, language: str = "nb") -> None:
+    """The instructor creates the class's session in `room` (as the admin's room page does)."""
+    import requests
+
+    r = requests.post(server.url + "/api/sessions", json=dict(
+        session_config_name="classroom", num_participants=2, room_name=room,
+        modified_session_config_fields=dict(language=language)), timeout=60)
+    r.raise_for_status()
+
+
+def assert_waiting_page_in_every_language(page) -> None:
+    for lang in contract.LANGUAGES:
+        words = texts.load(lang)["waiting"]
+        section = page.locator(f"main section[lang={lang}]")
+        assert section.locator("h1").inner_text() == words["title"]
+        assert section.locator("p").inner_text() == words["body"]
+
+
+def test_a_room_link_opened_before_the_session_waits_and_moves_on_by_itself(visit, server):
+    # Students scan the QR code before the instructor has created the session: they wait
+    # on our page (not oTree's English one), whose websocket takes them to the consent
+    # page once the session exists, with no reload by anyone.
+    v = visit("nb")
+    weigh = Weigher(v.context, v.page)
+    v.page.goto(server.url + "/room/oslo?welcome_page_ok=1")  # the QR code's link
+    v.page.wait_for_load_state("load")
+    assert v.path == "/room/oslo"
+    assert_waiting_page_in_every_language(v.page)
+    assert "bootstrap" not in v.page.content() and "jquery" not in v.page.content().lower()
+    poll(v, lambda: v.page.evaluate("() => window.sockets.some(s => s.readyState === 1)"), 15,
+         "the waiting page's websocket opening")
+    assert weigh.sockets == 1
+    screenshot(v.page, "room-nb-390x844-00-Waiting")
+    assert not check_page(v.page, "nb")
+    loads = []
+    v.page.on("load", lambda: loads.append(v.page.url))
+    create_room_session(server, "oslo")
+    v.page.wait_for_url("**/Consent/**", timeout=20_000)
+    assert wait_ready(v.page) == "Consent"
+    assert len(loads) == 1  # the page's own reload, redirected to the consent page
+    assert not v.errors
+
+
+def test_without_javascript_the_waiting_page_moves_on_by_itself_too(visit, server):
+    v = visit("nb", java_script_enabled=False)
+    v.page.goto(server.url + "/room/aarhus?welcome_page_ok=1")
+    assert_waiting_page_in_every_language(v.page)
+    create_room_session(server, "aarhus")
+    v.page.wait_for_url("**/Consent/**", timeout=30_000)  # the page reloads itself every 20 s
+    assert page_name(v.page.url) == "Consent"
+
+
+def test_an_old_tab_past_the_last_page_says_so_in_every_language(visit, server):
+    v = visit("en")
+    v.start()
+    v.page.goto(f"{server.url}/OutOfRangeNotification/{v.code}")
+    for lang in contract.LANGUAGES:
+        words = texts.load(lang)["no_more_pages"]
+        section = v.page.locator(f"main section[lang={lang}]")
+        assert section.locator("h1").inner_text() == words["title"]
+        assert section.locator("p").inner_text() == words["body"]
+    screenshot(v.page, "end-390x844-NoMorePages")
+    assert not check_page(v.page, "nb")
+    assert not v.errors
+
+
 def test_a_request_that_hangs_times_out_and_is_sent_again(visit):
     v = visit("en", seed=8)
     v.context.add_init_script("window.SURVEY_TIMEOUT_MS = 1500")

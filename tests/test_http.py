@@ -194,6 +194,22 @@ def test_tampered_programme_posts_get_a_clear_page_and_store_nothing_wrong(serve
         assert all(row["manager"] is None for row in rows)
 
 
+def test_a_students_link_that_leads_nowhere_shows_a_page_in_every_language(server):
+    """A mistyped room, a participant whose session was deleted, a session-wide link that
+    is gone: our page in three languages, not oTree's English plain text."""
+    import requests
+
+    wanted = [f'<section lang="{lang}"><h1>{texts.load(lang)["bad_link"]["title"]}</h1>'
+              for lang in contract.LANGUAGES]
+    for path in ("/room/olso", "/room/olso?welcome_page_ok=1", "/p/nosuchcode/consent/Consent/1",
+                 "/InitializeParticipant/nosuchcode", "/join/nosuchcode"):
+        r = requests.get(server.url + path, timeout=30)
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), path
+        assert all(w in r.text for w in wanted) and "does not exist" not in r.text, path
+    admin = requests.get(server.url + "/SessionMonitor/nosuchcode", timeout=30)  # the admin's: oTree's
+    assert admin.status_code == 404 and "Not found" in admin.text and wanted[0] not in admin.text
+
+
 def test_a_server_error_shows_no_traceback_to_the_student(project):
     """Even without OTREE_PRODUCTION (the quick start), oTree's debug pages stay off."""
     from conftest import Server

@@ -279,11 +279,29 @@ def test_the_room_welcome_page_says_what_the_instrument_files_say():
         assert f'id="start">{welcome["start"]}</a>' in page
 
 
+@pytest.mark.parametrize("template,section", [("otree/WaitPageGeneric.html", "waiting"),
+                                              ("otree/OutOfRangeNotification.html", "no_more_pages")])
+def test_otree_pages_we_replace_say_what_the_instrument_files_say(template, section):
+    # oTree renders these static templates (ours in _templates/ come before its own), so
+    # the words are copied in: every language's title and body, and the tab's title.
+    import html
+    import pathlib
+
+    page = html.unescape((pathlib.Path(__file__).parents[1] / "_templates" / template).read_text())
+    for lang in contract.LANGUAGES:
+        words = texts.load(lang)[section]
+        assert f'<section lang="{lang}"><h1>{words["title"]}</h1><p>{words["body"]}</p></section>' in page
+    title = " · ".join(texts.load(lang)[section]["title"] for lang in contract.LANGUAGES)
+    assert f"<title>{title}</title>" in page
+    assert page.count("<section ") == len(contract.LANGUAGES)
+
+
 def test_pages_in_every_language_come_from_the_instrument_files():
     from collab_experiment import instructor
 
     for section, page in (("server_error", instructor.ERROR_HTML.replace("{{", "{").replace("}}", "}")),
-                          ("full", instructor.full_session_response().body.decode())):
+                          ("full", instructor.full_session_response().body.decode()),
+                          ("bad_link", instructor.bad_link_response().body.decode())):
         for lang in contract.LANGUAGES:
             words = texts.load(lang)[section]
             assert f'<section lang="{lang}"><h1>{words["title"]}</h1><p>{words["body"]}</p></section>' in page

@@ -128,3 +128,86 @@ def test_no_other_product_module_touches_otree_internals():
         for pattern in (INTERNAL_IMPORT, PRIVATE_ATTRIBUTE):
             offenders += [f"{path.relative_to(REPO)}: {m.group(0).strip()}" for m in pattern.finditer(source)]
     assert not offenders, "use collab_experiment/otree_glue.py:\n" + "\n".join(offenders)
+
+
+# oTree's student-facing templates that _templates/otree/ replaces (same name, found first).
+REPLACED_TEMPLATES = ["otree/WaitPageGeneric.html", "otree/OutOfRangeNotification.html"]
+
+
+@pytest.mark.parametrize("name", REPLACED_TEMPLATES)
+def test_otree_renders_our_replacement_of_its_template(name, monkeypatch):
+    # An upgrade that renames the template, stops rendering it for students, or searches
+    # its own folder first would bring back oTree's English pages without a failure.
+    import inspect
+
+    import otree
+    import otree.views.participant
+    from otree.templating import loader
+
+    monkeypatch.chdir(REPO)  # oTree's template folders are relative to the project folder
+    assert (pathlib.Path(otree.__file__).parent / "templates" / name).exists()
+    assert f'"{name}"' in inspect.getsource(otree.views.participant) \
+        or f"'{name}'" in inspect.getsource(otree.views.participant)
+    found = loader.get_ibis_loader().search_template(name)
+    assert found.resolve() == (REPO / "_templates" / name).resolve()
+
+
+def test_the_waiting_page_listens_on_the_socket_otree_gives_it(monkeypatch):
+    from otree.templating import loader
+
+    class RoomView:  # what oTree passes: the view, with the socket's path
+        def socket_url(self):
+            return "/wait_for_session_in_room/oslo/?participant_label=&tab_unique_id=abc"
+
+    monkeypatch.chdir(REPO)
+    page = loader.get_ibis_loader().load("otree/WaitPageGeneric.html").render(
+        dict(view=RoomView(), title_text="Please wait", body_text="Waiting for your session to begin"),
+        strict_mode=True)
+    assert 'data-socket-url="/wait_for_session_in_room/oslo/?participant_label=&amp;tab_unique_id=abc"' in page
+    assert "new WebSocket(" in page and "location.reload()" in page
+    assert "Please wait" not in page and "bootstrap" not in page
+
+
+def request_for(path: str, **path_params):
+    from starlette.requests import Request
+
+    return Request(dict(type="http", method="GET", path=path, raw_path=path.encode(), query_string=b"",
+                        headers=[], path_params=path_params))
+
+
+@pytest.mark.parametrize("path", ["/p/abc123/consent/Consent/1", "/join/nope", "/InitializeParticipant/abc123",
+                                  "/OutOfRangeNotification/abc123"])
+def test_a_404_on_a_students_link_shows_the_friendly_page(path):
+    import otree.patch
+    from starlette.exceptions import HTTPException
+
+    from collab_experiment import instructor
+
+    middleware = otree.patch.ExceptionMiddleware(app=None)  # as oTree builds it, after install()
+    response = middleware.http_exception(request_for(path), HTTPException(404, "This user does not exist"))
+    assert response.status_code == 404 and response.body == instructor.bad_link_response().body
+    assert b"does not exist" not in response.body
+
+
+def test_the_admins_404s_and_other_errors_stay_otrees():
+    import otree.patch
+    from starlette.exceptions import HTTPException
+
+    middleware = otree.patch.ExceptionMiddleware(app=None)
+    admin = middleware.http_exception(request_for("/SessionMonitor/abc"), HTTPException(404, "Not found: Session"))
+    assert (admin.status_code, admin.body) == (404, b"Not found: Session")
+    other = middleware.http_exception(request_for("/p/abc/x/Consent/1"), HTTPException(405, "Method Not Allowed"))
+    assert (other.status_code, other.body) == (405, b"Method Not Allowed")
+
+
+def test_an_unknown_room_shows_the_friendly_page_and_a_known_one_is_otrees(monkeypatch):
+    import otree.views.participant
+
+    from collab_experiment import instructor
+
+    view = otree.views.participant.AssignVisitorToRoom.__new__(otree.views.participant.AssignVisitorToRoom)
+    response = view.get(request_for("/room/olso", room_name="olso"))
+    assert response.status_code == 404 and response.body == instructor.bad_link_response().body
+    monkeypatch.chdir(REPO)  # oTree's template folders are relative to the project folder
+    welcome = view.get(request_for("/room/oslo", room_name="oslo"))  # settings.ROOMS
+    assert welcome.status_code == 200 and b'href="?welcome_page_ok=1"' in welcome.body
