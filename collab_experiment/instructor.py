@@ -26,32 +26,36 @@ from analysis import contract
 
 from . import dashboard, texts
 from .class_results_view import ClassResults
-from .otree_glue import AdminSessionPage, anonymous_code, current_page_name, last_request_timestamp
-from .survey_page import read_var
+from .otree_glue import AdminSessionPage, anonymous_code, player_and_participant_rows
 
 
 def participant_rows(session) -> list[dict]:
-    """One plain dict per participant of the session: flow flags and the fields counted."""
+    """One plain dict per participant of the session: flow flags and the fields counted.
+
+    Two queries, rows rather than ORM objects (`otree_glue.player_and_participant_rows`, as
+    the class results page reads them).
+    """
     from . import Player  # the app's model; imported late to avoid a cycle
 
+    players, participants = player_and_participant_rows(Player, session)
     rows = []
-    for player in Player.objects_filter(session=session):
-        participant = player.participant
-        consented = read_var(participant, "consented")
+    for player in players:
+        participant = participants[player["participant_id"]]
+        consented = participant["vars"].get("consented")
         rows.append(dict(
-            joined=bool(participant.visited),
+            joined=bool(participant["visited"]),
             consented=None if consented is None else bool(consented),  # None: not answered yet
-            last_seen=last_request_timestamp(participant),
-            finished=bool(player.field_maybe_none("completed")),
-            withdrawn=bool(player.field_maybe_none("withdrawn")),  # counted as finished
-            page=current_page_name(participant),  # for `dashboard.still_answering`
-            programme=player.field_maybe_none("programme"),
-            manager=player.field_maybe_none("manager"),
-            partner=player.field_maybe_none("partner"),
-            attention_pass=player.field_maybe_none("attention_pass"),
-            mc_manager_correct=player.field_maybe_none("mc_manager_correct"),
-            mc_partner_correct=player.field_maybe_none("mc_partner_correct"),
-            autonomy=contract.scale_score(player.field_maybe_none(i) for i in contract.SCALES["autonomy"]),
+            last_seen=participant["last_request"],
+            finished=bool(player["completed"]),
+            withdrawn=bool(player["withdrawn"]),  # counted as finished
+            page=participant["page"],  # for `dashboard.still_answering`
+            programme=player["programme"],
+            manager=player["manager"],
+            partner=player["partner"],
+            attention_pass=player["attention_pass"],
+            mc_manager_correct=player["mc_manager_correct"],
+            mc_partner_correct=player["mc_partner_correct"],
+            autonomy=contract.scale_score(player[i] for i in contract.SCALES["autonomy"]),
         ))
     return rows
 
