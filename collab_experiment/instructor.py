@@ -21,8 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import segno
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-import settings as project_settings
-from analysis import contract
+from analysis import contract, deployment
 
 from . import dashboard, texts
 from .class_results_view import ClassResults
@@ -61,7 +60,7 @@ def participant_rows(session) -> list[dict]:
 
 
 def public_link(url: str, env=os.environ, address: tuple[str, int] | None = None,
-                lan_lookup=project_settings.lan_address) -> str:
+                lan_lookup=deployment.lan_address) -> str:
     """The link as students' phones must open it, from the link as the admin's browser sees it.
 
     `OTREE_PUBLIC_URL` wins (its scheme, host and path prefix replace the URL's). Else a
@@ -79,10 +78,10 @@ def public_link(url: str, env=os.environ, address: tuple[str, int] | None = None
     parts = urlsplit(url)
     public = (env.get("OTREE_PUBLIC_URL") or "").strip().rstrip("/")
     if not public:
-        if not project_settings.is_loopback(parts.hostname):
+        if not deployment.is_loopback(parts.hostname):
             return url
-        host, port = address or project_settings.server_address() or ("0.0.0.0", parts.port or 80)
-        public = project_settings.reachable_base_url(host, port, env={}, lan_lookup=lan_lookup)
+        host, port = address or deployment.server_address() or ("0.0.0.0", parts.port or 80)
+        public = deployment.reachable_base_url(host, port, env={}, lan_lookup=lan_lookup)
         if not public:
             return url
     base = urlsplit(public)
@@ -91,7 +90,7 @@ def public_link(url: str, env=os.environ, address: tuple[str, int] | None = None
 
 def link_is_loopback(url: str) -> bool:
     """True when only this computer can open the link (phones cannot)."""
-    return project_settings.is_loopback(urlsplit(url).hostname)
+    return deployment.is_loopback(urlsplit(url).hostname)
 
 
 def join_url(request, session) -> str:
@@ -110,10 +109,10 @@ def link_may_be_loopback() -> bool:
     link be a loopback one? True when no `OTREE_PUBLIC_URL` is set and the server listens
     only on this computer or the computer has no network address. The Report tab then
     shows the warning until its first refresh, which asks the server with a request."""
-    address = project_settings.server_address()
+    address = deployment.server_address()
     if address is None:
         return False
-    return project_settings.reachable_base_url(*address) is None
+    return deployment.reachable_base_url(*address) is None
 
 
 def qr_svg(url: str) -> str:
