@@ -5,16 +5,14 @@ configurations an instructor picks from, the rooms, and the study's contact deta
 shown on the consent page. Secrets come only from the environment.
 """
 
-import ipaddress
-import json
-import os
-import pathlib
-import secrets
-import socket
 import sys
 from os import environ
 
 from analysis import contract
+from analysis.deployment import (  # noqa: F401  (ADMIN_USERNAME is oTree's setting)
+    ADMIN_PASSWORD_FILE, ADMIN_USERNAME, DEV_SECRET_KEY, admin_login_banner, generated_admin_password,
+    production_problems, server_address,
+)
 
 SESSION_CONFIG_DEFAULTS = dict(
     real_world_currency_per_point=1.00,
@@ -182,135 +180,17 @@ LANGUAGE_CODE = "en"
 REAL_WORLD_CURRENCY_CODE = "NOK"
 USE_POINTS = True
 
-# ---------------------------------------------------------------- the server's address
-# The commands that run oTree's production server (oTree's aliases included).
-PRODSERVER_COMMANDS = ("prodserver", "runprodserver", "prodserver1of2", "runprodserver1of2", "webandworkers")
-
-
-def server_address(argv=sys.argv, env=environ) -> tuple[str, int] | None:
-    """(host, port) this process serves on when it is `otree prodserver`; else None.
-
-    Args:
-        argv: the command line (`otree prodserver [host:]port`); oTree's defaults apply
-            when the address is left out: every interface (0.0.0.0), port $PORT or 8000.
-        env: the environment (for `PORT`).
-    """
-    if len(argv) < 2 or argv[1] not in PRODSERVER_COMMANDS:
-        return None
-    addrport = argv[2] if len(argv) > 2 and not argv[2].startswith("-") else ""
-    host, _, port = addrport.rpartition(":")
-    return host or "0.0.0.0", int(port or env.get("PORT") or 8000)
-
-
-def is_loopback(host: str | None) -> bool:
-    """True for an address only this computer can open (localhost, 127.x, ::1).
-
-    Args:
-        host: a host name or IP address, without the port.
-    """
-    host = (host or "").strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def lan_address() -> str | None:
-    """This computer's address on its network (the interface that leads outwards), or None.
-
-    Connecting a UDP socket only chooses the route: no packet is sent, and the address
-    (TEST-NET-1, RFC 5737) need not exist. None without a network.
-    """
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("192.0.2.1", 9))
-            address = probe.getsockname()[0]
-    except OSError:
-        return None
-    return None if is_loopback(address) or address == "0.0.0.0" else address
-
-
 # --------------------------------------------------------------------------- the admin
-ADMIN_USERNAME = "admin"
 # The admin password. Set: that one. Set to empty (OTREE_ADMIN_PASSWORD=): the admin is
 # open, as the test suite runs it. Unset on `otree prodserver` (not in production, which
 # demands it): Jupyter-style, a password is generated, printed with the admin URL in the
-# server's first lines, and used. It is kept in ADMIN_PASSWORD_FILE (git-ignored, only
-# the owner may read it) so that a restart keeps it: oTree signs the students' cookies
-# with the admin password, so a new one would make every student a new participant. It
-# also goes into the environment, where `otree timeoutsubprocess` (started by
-# prodserver after this module is imported) inherits the same value.
-ADMIN_PASSWORD_FILE = pathlib.Path(__file__).resolve().parent / ".admin-password"
-
-
-def generated_admin_password(path: pathlib.Path = ADMIN_PASSWORD_FILE) -> str:
-    """The password kept in `path`, made (random, 16 characters) and stored if missing.
-
-    Args:
-        path: the git-ignored file that keeps it across restarts.
-    """
-    try:
-        kept = path.read_text(encoding="utf-8").strip()
-    except OSError:
-        kept = ""
-    if kept:
-        return kept
-    password = secrets.token_urlsafe(12)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.chmod(path, 0o600)  # also when an empty file was there already
-        with os.fdopen(fd, "w", encoding="utf-8") as kept_file:
-            kept_file.write(password + "\n")
-    except OSError:
-        pass  # a read-only folder: the password still holds for this run
-    return password
-
-
-def reachable_base_url(host: str, port: int, env=environ, lan_lookup=lan_address) -> str | None:
-    """The base URL other devices (students' phones) open for a server on host:port, or
-    None when only this computer can reach it.
-
-    Args:
-        host: the address the server listens on (0.0.0.0 = every interface).
-        port: the port it listens on.
-        env: the environment; `OTREE_PUBLIC_URL` (e.g. https://survey.example.org, the
-            address behind a reverse proxy) wins over everything else.
-        lan_lookup: returns this computer's network address or None (`lan_address`).
-    """
-    public = (env.get("OTREE_PUBLIC_URL") or "").strip().rstrip("/")
-    if public:
-        return public
-    if is_loopback(host):
-        return None
-    if host in ("", "0.0.0.0", "::"):
-        host = lan_lookup()
-    return f"http://{host}:{port}" if host else None
-
-
-def admin_login_banner(password: str, address: tuple[str, int], env=environ, lan_lookup=lan_address) -> str:
-    """The lines the server prints first when it made the password: URL, username, password.
-
-    Args:
-        password: the generated password.
-        address: (host, port) the server listens on.
-        env: the environment (`OTREE_PUBLIC_URL`, if set, is the URL shown first).
-        lan_lookup: returns this computer's network address or None (`lan_address`).
-    """
-    t = json.loads((pathlib.Path(__file__).resolve().parent / "collab_experiment" / "instrument" / "en.json")
-                   .read_text(encoding="utf-8"))["instructor"]
-    host, port = address
-    local = f"http://localhost:{port}/"
-    public = reachable_base_url(host, port, env, lan_lookup)
-    urls = f"{public}/   ({t['server_login_local']}: {local})" if public else local
-    rule = "-" * 72
-    return "\n".join([
-        rule, t["server_login_title"], f"    {urls}", f"    {t['server_login_username']}: {ADMIN_USERNAME}",
-        f"    {t['server_login_password']}: {password}", t["server_login_kept"].format(file=ADMIN_PASSWORD_FILE.name),
-        rule,
-    ])
-
+# server's first lines, and used. It is kept in ADMIN_PASSWORD_FILE (`.admin-password`,
+# git-ignored, only the owner may read it) so that a restart keeps it: oTree signs the
+# students' cookies with the admin password, so a new one would make every student a new
+# participant. It also goes into the environment, where `otree timeoutsubprocess`
+# (started by prodserver after this module is imported) inherits the same value.
+# The helpers (the server's address, the password file, the banner, the production
+# check) are in analysis/deployment.py.
 
 _production = environ.get("OTREE_PRODUCTION") not in (None, "", "0")
 _GENERATED_PASSWORD = (
@@ -328,25 +208,7 @@ Classroom vignette experiment on trust-based management. Use <b>demo</b> to walk
 the student's path; create <b>classroom</b> sessions in a room for real classes.
 """
 
-DEV_SECRET_KEY = "dev-only-not-secret"
 SECRET_KEY = environ.get("OTREE_SECRET_KEY", DEV_SECRET_KEY)
-
-
-def production_problems(env=environ) -> list[str]:
-    """What a production server (OTREE_PRODUCTION=1) lacks; empty when it may start."""
-    problems = [
-        f"{name} is not set" for name in ("OTREE_ADMIN_PASSWORD", "OTREE_REST_KEY", "OTREE_SECRET_KEY", "DATABASE_URL")
-        if not env.get(name)
-    ]
-    if env.get("OTREE_AUTH_LEVEL") != "STUDY":
-        problems.append("OTREE_AUTH_LEVEL must be STUDY (admin and REST API closed without credentials)")
-    key = env.get("OTREE_SECRET_KEY") or ""
-    if key and (key == DEV_SECRET_KEY or len(key) < 16):
-        problems.append("OTREE_SECRET_KEY must be a long random value, not the development default")
-    url = env.get("DATABASE_URL") or ""
-    if url and not url.startswith(("postgres://", "postgresql://")):
-        problems.append("DATABASE_URL must point to PostgreSQL (postgresql://user:password@host/db)")
-    return problems
 
 
 if _production:

@@ -24,4 +24,7 @@ Imports no oTree. One decision, one place:
 - ``prereg``: the pre-registration document; deviations from the registered plan
 - ``privacy``: small programme x site x age x gender cells, warned and coarsened
 - ``demo``: the dry run (a simulated class through the real apps, then the report)
+- ``deployment``: not analysis: the server's address, generated admin password, login
+  banner and production check, for ``settings.py`` (which oTree imports before the app
+  package can be imported; this package imports no oTree)
 """

@@ -16,8 +16,9 @@ covariates drawn independently of assignment it rejected far more often than 5%.
   for one factor: every ordering of the block's four cells is equally likely, so every
   choice of the two treated members is). Small designs are enumerated exactly.
 
-Covariates are the plan's (numeric as they are, missing values mean-filled with an
-indicator; categorical as one indicator per level), the same as the balance table.
+Covariates are the balance table's (numeric as they are, missing values mean-filled with
+an indicator) but with one indicator for every level of a categorical covariate:
+:func:`analysis.estimators.covariate_matrix` with ``every_level=True``.
 
 References
 ----------
@@ -34,7 +35,7 @@ import pandas as pd
 
 from .contract import EFFECT_PROGRAMMES, FACTORS
 from .effects import block_ids
-from .estimators import treatment
+from .estimators import covariate_matrix, treatment
 from .plan import Plan
 
 DEFAULT_DRAWS = 1000
@@ -54,32 +55,6 @@ def _patterns(size: int, treated: int) -> np.ndarray:
         r[list(comb)] = 1
         rows.append(r)
     return np.array(rows, dtype=float)
-
-
-def covariates(d: pd.DataFrame, numeric, categorical) -> np.ndarray:
-    """Covariate columns: numeric (mean-filled, with a missingness indicator when some are
-    missing) and one indicator per level of each categorical covariate (missing a level).
-
-    Parameters
-    ----------
-    d : DataFrame
-        The people tested.
-    numeric, categorical : sequences of str
-        Column names.
-    """
-    cols = []
-    for c in numeric:
-        x = d[c].to_numpy(dtype=float)
-        miss = ~np.isfinite(x)
-        if miss.all():
-            continue
-        cols.append(np.where(miss, np.nanmean(x), x))
-        if miss.any():
-            cols.append(miss.astype(float))
-    for c in categorical:
-        codes, _ = pd.factorize(d[c].astype("str").fillna("(missing)"), sort=True)
-        cols.extend(np.eye(codes.max(initial=-1) + 1)[codes].T)
-    return np.column_stack(cols) if cols else np.empty((len(d), 0))
 
 
 def d2_test(X: np.ndarray, t: np.ndarray, blocks: np.ndarray, draws: int = DEFAULT_DRAWS,
@@ -213,7 +188,7 @@ def randomisation_omnibus(tidy: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     for prog in ("pooled", *EFFECT_PROGRAMMES):
         d = base[base["programme"].isin(EFFECT_PROGRAMMES)] if prog == "pooled" else base[base["programme"] == prog]
         d = d[d[list(FACTORS)].notna().all(axis=1)]
-        X = covariates(d, plan.numeric_covariates, plan.categorical_covariates)
+        X = covariate_matrix(d, plan.numeric_covariates, plan.categorical_covariates, every_level=True)
         blocks = block_ids(d)
         for factor in FACTORS:
             k += 1

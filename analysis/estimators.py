@@ -346,18 +346,33 @@ def difference_in_means(df: pd.DataFrame, outcome: str, factor: str,
     return rows_to_frame(rows)
 
 
-def covariate_matrix(df: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str]
-                     ) -> np.ndarray:
+def covariate_matrix(df: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str],
+                     every_level: bool = False) -> np.ndarray:
     """Pre-treatment covariates as columns: numeric as is, categorical as indicators.
 
-    Missing values are filled with the column mean and flagged by an indicator
-    column (pre-treatment, so this keeps people without changing the estimand).
-    Levels held by fewer than two people are merged into the reference level.
+    Missing numeric values are filled with the column mean and flagged by an indicator
+    column (pre-treatment, so this keeps people without changing the estimand); a column
+    missing for everyone is left out. A missing category is a level of its own.
+
+    By default the columns are a regression design (Lin's estimator, the balance table's
+    HC2 Wald F): the first level of each categorical covariate (in sorted order) is the
+    reference and gets no column, levels held by fewer than two people are merged into the
+    reference (a level held by one person has leverage 1, HC2 undefined), and columns
+    without variation are dropped.
 
     Parameters
     ----------
     df : DataFrame
         Tidy rows.
+    numeric : sequence of str
+        Numeric covariate columns.
+    categorical : sequence of str
+        Categorical covariate columns (values compared as strings).
+    every_level : bool
+        One indicator per level of each categorical covariate instead: no reference level,
+        nothing merged, nothing dropped for lack of variation (the randomisation balance
+        test, :func:`analysis.balance_ri.d2_test`, whose pseudo-inverse copes with the
+        collinearity).
     """
     cols = []
     for c in numeric:
@@ -365,22 +380,20 @@ def covariate_matrix(df: pd.DataFrame, numeric: Sequence[str], categorical: Sequ
         miss = ~np.isfinite(x)
         if miss.all():
             continue
-        x = np.where(miss, np.nanmean(x), x)
-        cols.append(x)
+        cols.append(np.where(miss, np.nanmean(x), x))
         if miss.any():
             cols.append(miss.astype(float))
     for c in categorical:
-        s = df[c].astype("str").fillna("(missing)")
-        levels = sorted(s.unique())
-        for lev in levels[1:]:
-            ind = (s == lev).to_numpy(dtype=float)
-            if ind.sum() >= 2:  # a level held by one person has leverage 1 (HC2 undefined)
-                cols.append(ind)
+        codes, _ = pd.factorize(df[c].astype("str").fillna("(missing)"), sort=True)
+        indicators = np.eye(codes.max(initial=-1) + 1)[codes].T  # one row per level, sorted
+        if every_level:
+            cols.extend(indicators)
+        else:
+            cols.extend(ind for ind in indicators[1:] if ind.sum() >= 2)
     if not cols:
         return np.empty((len(df), 0))
     X = np.column_stack(cols)
-    X = X[:, X.std(axis=0) > 0]
-    return X
+    return X if every_level else X[:, X.std(axis=0) > 0]
 
 
 def lin(df: pd.DataFrame, outcome: str, factor: str, numeric: Sequence[str],

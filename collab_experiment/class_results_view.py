@@ -20,7 +20,7 @@ from starlette.responses import Response
 import settings
 
 from . import texts
-from .otree_glue import AdminSessionPage, participant_row_dicts, row_dicts
+from .otree_glue import AdminSessionPage, player_and_participant_rows
 
 
 def session_rows(session) -> tuple[list[dict], dict]:
@@ -32,11 +32,10 @@ def session_rows(session) -> tuple[list[dict], dict]:
     """
     from . import Player  # the app's model; imported late to avoid a cycle
 
-    players = row_dicts(Player, session=session)
+    players, participants = player_and_participant_rows(Player, session)
     participants = {
-        p["id"]: dict(visited=bool(p["visited"]), consented=(p["_vars"] or {}).get("consented"),
-                      page=p["_current_page_name"])
-        for p in participant_row_dicts(session)
+        pid: dict(visited=bool(p["visited"]), consented=p["vars"].get("consented"), page=p["page"])
+        for pid, p in participants.items()
     }
     return players, participants
 

@@ -21,43 +21,46 @@ from urllib.parse import urlsplit, urlunsplit
 import segno
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-import settings as project_settings
-from analysis import contract
+from analysis import contract, deployment
 
 from . import dashboard, texts
 from .class_results_view import ClassResults
-from .otree_glue import AdminSessionPage, anonymous_code, current_page_name, last_request_timestamp
-from .survey_page import read_var
+from .otree_glue import AdminSessionPage, anonymous_code, player_and_participant_rows
 
 
 def participant_rows(session) -> list[dict]:
-    """One plain dict per participant of the session: flow flags and the fields counted."""
+    """One plain dict per participant of the session: flow flags and the fields counted.
+
+    Two queries, rows rather than ORM objects (`otree_glue.player_and_participant_rows`, as
+    the class results page reads them).
+    """
     from . import Player  # the app's model; imported late to avoid a cycle
 
+    players, participants = player_and_participant_rows(Player, session)
     rows = []
-    for player in Player.objects_filter(session=session):
-        participant = player.participant
-        consented = read_var(participant, "consented")
+    for player in players:
+        participant = participants[player["participant_id"]]
+        consented = participant["vars"].get("consented")
         rows.append(dict(
-            joined=bool(participant.visited),
+            joined=bool(participant["visited"]),
             consented=None if consented is None else bool(consented),  # None: not answered yet
-            last_seen=last_request_timestamp(participant),
-            finished=bool(player.field_maybe_none("completed")),
-            withdrawn=bool(player.field_maybe_none("withdrawn")),  # counted as finished
-            page=current_page_name(participant),  # for `dashboard.still_answering`
-            programme=player.field_maybe_none("programme"),
-            manager=player.field_maybe_none("manager"),
-            partner=player.field_maybe_none("partner"),
-            attention_pass=player.field_maybe_none("attention_pass"),
-            mc_manager_correct=player.field_maybe_none("mc_manager_correct"),
-            mc_partner_correct=player.field_maybe_none("mc_partner_correct"),
-            autonomy=contract.scale_score(player.field_maybe_none(i) for i in contract.SCALES["autonomy"]),
+            last_seen=participant["last_request"],
+            finished=bool(player["completed"]),
+            withdrawn=bool(player["withdrawn"]),  # counted as finished
+            page=participant["page"],  # for `dashboard.still_answering`
+            programme=player["programme"],
+            manager=player["manager"],
+            partner=player["partner"],
+            attention_pass=player["attention_pass"],
+            mc_manager_correct=player["mc_manager_correct"],
+            mc_partner_correct=player["mc_partner_correct"],
+            autonomy=contract.scale_score(player[i] for i in contract.SCALES["autonomy"]),
         ))
     return rows
 
 
 def public_link(url: str, env=os.environ, address: tuple[str, int] | None = None,
-                lan_lookup=project_settings.lan_address) -> str:
+                lan_lookup=deployment.lan_address) -> str:
     """The link as students' phones must open it, from the link as the admin's browser sees it.
 
     `OTREE_PUBLIC_URL` wins (its scheme, host and path prefix replace the URL's). Else a
@@ -75,10 +78,10 @@ def public_link(url: str, env=os.environ, address: tuple[str, int] | None = None
     parts = urlsplit(url)
     public = (env.get("OTREE_PUBLIC_URL") or "").strip().rstrip("/")
     if not public:
-        if not project_settings.is_loopback(parts.hostname):
+        if not deployment.is_loopback(parts.hostname):
             return url
-        host, port = address or project_settings.server_address() or ("0.0.0.0", parts.port or 80)
-        public = project_settings.reachable_base_url(host, port, env={}, lan_lookup=lan_lookup)
+        host, port = address or deployment.server_address() or ("0.0.0.0", parts.port or 80)
+        public = deployment.reachable_base_url(host, port, env={}, lan_lookup=lan_lookup)
         if not public:
             return url
     base = urlsplit(public)
@@ -87,7 +90,7 @@ def public_link(url: str, env=os.environ, address: tuple[str, int] | None = None
 
 def link_is_loopback(url: str) -> bool:
     """True when only this computer can open the link (phones cannot)."""
-    return project_settings.is_loopback(urlsplit(url).hostname)
+    return deployment.is_loopback(urlsplit(url).hostname)
 
 
 def join_url(request, session) -> str:
@@ -106,10 +109,10 @@ def link_may_be_loopback() -> bool:
     link be a loopback one? True when no `OTREE_PUBLIC_URL` is set and the server listens
     only on this computer or the computer has no network address. The Report tab then
     shows the warning until its first refresh, which asks the server with a request."""
-    address = project_settings.server_address()
+    address = deployment.server_address()
     if address is None:
         return False
-    return project_settings.reachable_base_url(*address) is None
+    return deployment.reachable_base_url(*address) is None
 
 
 def qr_svg(url: str) -> str:

@@ -71,10 +71,10 @@ ALLOW_ENV = "OTREE_GLUE_ALLOW_VERSION"
 
 __all__ = [
     "AdminSessionPage", "ForcedPageHook", "PAGE_URL_HEADER", "INLINE_REQUEST_HEADER", "PageTurnHook", "OtreeVersionError", "PINNED_OTREE", "PRIVATE_NAMES",
-    "anonymous_code", "apply", "last_request_timestamp", "participant_row_dicts", "row_dicts", "check_version", "current_page_name", "existed_before",
+    "anonymous_code", "apply", "check_version", "current_page_name", "existed_before",
     "expire_cached_rows", "form_field_names", "install", "installed_value", "is_bot",
     "model_metadata", "original_value", "page_progress", "patches", "raw_vars",
-    "redirect_to_current_page", "submitted_form_data",
+    "player_and_participant_rows", "redirect_to_current_page", "submitted_form_data",
 ]
 
 
@@ -153,31 +153,28 @@ def page_progress(participant) -> tuple[int, int]:
     return participant._index_in_pages, participant._max_page_index
 
 
-def last_request_timestamp(participant) -> float | None:
-    """When the participant last asked for a page (seconds since the epoch), or None.
+def player_and_participant_rows(player_model, session) -> tuple[list[dict], dict[int, dict]]:
+    """A session's rows of one app's players and of its participants as plain dicts, in two
+    queries (`values_dicts`: no ORM objects, so nothing is marked changed or written back,
+    and no query per student).
 
-    participant: an oTree participant.
-    """
-    return participant._last_request_timestamp
-
-
-def row_dicts(model, **filters) -> list[dict]:
-    """The rows of an oTree model as plain dicts of its columns, in one query (no ORM
-    objects, so nothing is marked changed or written back).
-
-    model: an oTree model class (the app's `Player`, say).
-    filters: column = value conditions (e.g. `session=session`).
-    """
-    return model.values_dicts(**filters)
-
-
-def participant_row_dicts(session) -> list[dict]:
-    """A session's participant rows as plain dicts with the private columns `_vars`
-    (a dict, or None) and `_current_page_name` among them, in one query.
-
+    player_model: the app's `Player` class.
     session: an oTree session.
+
+    Returns `(players, participants)`: `players`, one dict of its columns per player row of
+    the session (`participant_id` is its participant's key in `participants`), and
+    `participants`, participant id -> dict with `visited` (opened the link), `vars` (the
+    participant's vars, a dict, never None), `page` (the class name of the page the
+    participant was last on, or None) and `last_request` (when they last asked for a
+    page, seconds since the epoch, or None).
     """
-    return row_dicts(Participant, session=session)
+    players = player_model.values_dicts(session=session)
+    participants = {
+        row["id"]: dict(visited=row["visited"], vars=row["_vars"] or {},
+                        page=row["_current_page_name"], last_request=row["_last_request_timestamp"])
+        for row in Participant.values_dicts(session=session)
+    }
+    return players, participants
 
 
 def anonymous_code(session) -> str:

@@ -351,12 +351,12 @@ def test_the_loopback_warning_says_what_to_do_in_the_page_language():
 
 
 def test_lan_address_is_none_or_a_network_address():
-    import settings
+    from analysis import deployment
 
-    address = settings.lan_address()
-    assert address is None or not settings.is_loopback(address)
-    assert settings.is_loopback("localhost") and settings.is_loopback("127.0.1.1") and settings.is_loopback("::1")
-    assert not settings.is_loopback("survey.example.org") and not settings.is_loopback("10.0.0.5")
+    address = deployment.lan_address()
+    assert address is None or not deployment.is_loopback(address)
+    assert deployment.is_loopback("localhost") and deployment.is_loopback("127.0.1.1") and deployment.is_loopback("::1")
+    assert not deployment.is_loopback("survey.example.org") and not deployment.is_loopback("10.0.0.5")
 
 
 def test_with_otree_public_url_the_projector_shows_that_link_and_no_warning(project):

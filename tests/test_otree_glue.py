@@ -107,6 +107,46 @@ def test_the_pinned_version_passes_silently():
     otree_glue.check_version(otree_glue.PINNED_OTREE, allow=False)
 
 
+
+class _RowsOf:
+    """Stands in for an oTree model: `values_dicts` returns the given rows and records each call."""
+
+    def __init__(self, rows):
+        self.rows, self.calls = rows, []
+
+    def values_dicts(self, **filters):
+        self.calls.append(filters)
+        return [dict(r) for r in self.rows]
+
+
+def test_the_session_reader_reads_players_and_participants_in_one_query_each(monkeypatch):
+    session = object()
+    players = _RowsOf([dict(id=11, participant_id=1, completed=True, manager="trust"),
+                       dict(id=12, participant_id=2, completed=None, manager=None)])
+    participants = _RowsOf([
+        dict(id=1, visited=True, _vars={"consented": True}, _current_page_name="Finished",
+             _last_request_timestamp=1700000000, code="secret1"),
+        dict(id=2, visited=False, _vars=None, _current_page_name=None, _last_request_timestamp=None,
+             code="secret2"),
+    ])
+    monkeypatch.setattr(otree_glue, "Participant", participants)
+    got_players, got_participants = otree_glue.player_and_participant_rows(players, session)
+    assert players.calls == [dict(session=session)]
+    assert participants.calls == [dict(session=session)]
+    assert got_players == players.rows  # the player rows as they are
+    assert got_participants == {
+        1: dict(visited=True, vars={"consented": True}, page="Finished", last_request=1700000000),
+        2: dict(visited=False, vars={}, page=None, last_request=None),  # no vars yet: an empty dict
+    }
+
+
+def test_the_session_reader_reads_columns_otree_has():
+    from otree.models import Participant
+
+    columns = {c.name for c in Participant.__table__.columns}
+    assert {"id", "visited", "_vars", "_current_page_name", "_last_request_timestamp"} <= columns
+
+
 PRODUCT = ["settings.py", "consent", "collab_experiment", "analysis"]
 INTERNAL_IMPORT = re.compile(r"^\s*(?:from|import)\s+otree\.(?!api\b)", re.M)
 # oTree's private fields on its objects (a quoted "participant._is_bot" is a CSV column name)
