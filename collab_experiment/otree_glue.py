@@ -551,7 +551,8 @@ def _http_exception(self, request, exc):
     "This user does not exist in the database ..." as plain text). Elsewhere (the admin) as before."""
     from . import instructor
 
-    if exc.status_code == 404 and request.url.path.startswith(STUDENT_PATHS):
+    # the path as routed (without an ASGI root_path a proxy may have set)
+    if exc.status_code == 404 and request.scope.get("path", "").startswith(STUDENT_PATHS):
         return instructor.bad_link_response()
     return _original_http_exception(self, request, exc)
 
@@ -565,16 +566,17 @@ def _patches() -> list[Patch]:
         Patch(otree.views.participant, "no_participants_left_http_response",
               lambda: instructor.full_session_response,
               why="a friendly 'this session is full' page in three languages"),
+        Patch(otree.views.participant.AssignVisitorToRoom, "get", lambda: _room_get,
+              why="a friendly 'this link does not work' page in three languages for an unknown room"),
+        # Starlette's ExceptionMiddleware binds this method when oTree builds its middleware
+        # stack, which happens when `otree.asgi` is imported; that module imports the apps
+        # (and so runs install()) first. test_otree_glue checks the live stack uses ours.
+        Patch(otree.patch.ExceptionMiddleware, "http_exception", lambda: _http_exception,
+              why="a friendly 'this link does not work' page for a 404 on a student's link"),
         # oTree runs data exports outside its request lock but on the same database
         # connection as page requests, so an export's commit or rollback could land in the
         # middle of a student's submission. An empty set makes every request, exports
         # included, take the lock: an export waits a moment, an answer is never lost.
-        Patch(otree.views.participant.AssignVisitorToRoom, "get", lambda: _room_get,
-              why="a friendly 'this link does not work' page in three languages for an unknown room"),
-        # Starlette's ExceptionMiddleware binds the method when oTree builds its middleware
-        # stack, on the first request: after install().
-        Patch(otree.patch.ExceptionMiddleware, "http_exception", lambda: _http_exception,
-              why="a friendly 'this link does not work' page for a 404 on a student's link"),
         Patch(otree.middleware, "PATHS_WITHOUT_LOCK", lambda: set(),
               why="exports take the request lock too, so their commit never lands inside a submission"),
         Patch(otree.errorpage.OTreeServerErrorMiddleware, "__call__", lambda: _call_and_log,

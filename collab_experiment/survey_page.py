@@ -115,7 +115,7 @@ class SurveyPage(ForcedPageHook, PageTurnHook, Page):
 
         player: the page's player.
         Returns field -> the answer values (strings) in the order shown; a field not in
-        it keeps the instrument's order. None here: override on the page.
+        it keeps the instrument's order. Empty here: a page overrides it.
         """
         return {}
 
@@ -126,7 +126,7 @@ class SurveyPage(ForcedPageHook, PageTurnHook, Page):
         player: the page's player.
         language: the participant's language, the labels' language.
         Returns field -> {answer value: label}; a field not in it keeps the instrument's
-        labels. None here: override on the page (the programme page shows the site's
+        labels. Empty here: a page overrides it (the programme page shows the site's
         own programme names).
         """
         return {}

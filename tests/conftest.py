@@ -193,9 +193,11 @@ def fresh_database(admin_url: str):
 
     name = f"otree_test_{uuid.uuid4().hex[:10]}"
     con = psycopg2.connect(admin_url)
-    con.autocommit = True
-    con.cursor().execute(f'CREATE DATABASE "{name}"')
-    con.close()
+    try:
+        con.autocommit = True
+        con.cursor().execute(f'CREATE DATABASE "{name}"')
+    finally:
+        con.close()
     base = admin_url.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"

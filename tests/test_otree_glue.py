@@ -240,6 +240,35 @@ def test_the_admins_404s_and_other_errors_stay_otrees():
     assert (other.status_code, other.body) == (405, b"Method Not Allowed")
 
 
+def test_a_404_behind_a_proxy_with_a_root_path_still_shows_the_friendly_page():
+    import otree.patch
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+
+    from collab_experiment import instructor
+
+    path = "/p/abc123/consent/Consent/1"
+    request = Request(dict(type="http", method="GET", path=path, raw_path=path.encode(), root_path="/survey",
+                           query_string=b"", headers=[(b"host", b"example.org")], path_params={}))
+    middleware = otree.patch.ExceptionMiddleware(app=None)
+    response = middleware.http_exception(request, HTTPException(404, "This user does not exist"))
+    assert response.body == instructor.bad_link_response().body
+
+
+def test_the_live_servers_middleware_stack_answers_404s_with_ours():
+    """oTree builds its middleware stack (binding `http_exception`) when `otree.asgi` is
+    imported; the patch must be in place by then, or only new middleware objects get it."""
+    import otree.asgi
+    import otree.patch
+    from starlette.exceptions import HTTPException
+
+    node, seen = otree.asgi.app.middleware_stack, 0
+    while node is not None and not isinstance(node, otree.patch.ExceptionMiddleware) and seen < 50:
+        node, seen = getattr(node, "app", None), seen + 1
+    assert isinstance(node, otree.patch.ExceptionMiddleware), "oTree's stack has no ExceptionMiddleware"
+    assert node._exception_handlers[HTTPException].__func__ is otree_glue._http_exception
+
+
 def test_an_unknown_room_shows_the_friendly_page_and_a_known_one_is_otrees(monkeypatch):
     import otree.views.participant
 

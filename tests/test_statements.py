@@ -95,10 +95,9 @@ def ours(tmp_path_factory, database):
 def _walk_ours(tmp_path_factory, database_url):
     folder = copy_project(tmp_path_factory.mktemp("ours") / "project")
     counted = Counted(folder, database_url)
-    counted.server.start()
-    session = counted.server.create_session("classroom", 4)
-    url = session["session_wide_url"]
-    try:
+    try:  # stopped whatever fails: on PostgreSQL its database is dropped next
+        counted.server.start()
+        url = counted.server.create_session("classroom", 4)["session_wide_url"]
         yield dict(
             inline=walk_counting(counted, Student(url, programme="nursing", seed=1, inline=True)),
             redirect=walk_counting(counted, Student(url, programme="teacher", seed=2)),
@@ -117,9 +116,9 @@ def _walk_stock(tmp_path_factory, database_url):
     folder = tmp_path_factory.mktemp("stock") / "project"
     bench_load.write_stock_project(folder)
     counted = Counted(folder, database_url)
-    counted.server.start()
-    session = counted.server.create_session("stock", 2)
     try:
+        counted.server.start()
+        session = counted.server.create_session("stock", 2)
         yield walk_counting(counted, Student(session["session_wide_url"], seed=3))
     finally:
         counted.server.stop()
